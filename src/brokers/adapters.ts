@@ -1,0 +1,18 @@
+import type { BrokerAdapter } from "./adapter.js";
+import { alpacaAdapter } from "./alpaca.js";
+import { coinbaseAdapter } from "./coinbase.js";
+import { genericAdapter } from "./generic.js";
+import { krakenAdapter } from "./kraken.js";
+
+/** Brokers tested end to end against the emulator; every other ccxt id uses the generic path. */
+export const TESTED_BROKERS = ["coinbase", "kraken", "alpaca"] as const;
+
+const adapters: Record<string, BrokerAdapter> = {
+  coinbase: coinbaseAdapter,
+  kraken: krakenAdapter,
+  alpaca: alpacaAdapter,
+};
+
+export function adapterFor(broker: string): BrokerAdapter {
+  return adapters[broker] ?? genericAdapter;
+}

@@ -1,0 +1,100 @@
+/**
+ * The shapes of the files under the config dir. New-form files strip unknown keys; the original
+ * system's forms (Legacy*) keep theirs, since fields such as copy_from_master are expected there.
+ */
+import { z } from "zod";
+import { containsEnvRef } from "./env.js";
+
+export const USER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$/;
+
+export const UserIdSchema = z
+  .string()
+  .regex(
+    USER_ID_PATTERN,
+    "must be 1-128 letters, digits, '_', '-', '.' or '@', starting with a letter or digit",
+  );
+
+export const BrokerIdSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9]+$/, "must be a ccxt exchange id (letters and digits only)");
+
+const CredentialValueSchema = z.string().min(1, "must not be empty");
+
+export const CredentialsSchema = z.object({
+  apiKey: CredentialValueSchema,
+  secret: CredentialValueSchema,
+  password: CredentialValueSchema.optional(),
+  uid: CredentialValueSchema.optional(),
+});
+
+export function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
+/** An http(s) URL, or a value with `${VAR}` references that is checked once expanded. */
+export const ApiUrlSchema = z
+  .string()
+  .refine((v) => containsEnvRef(v) || isHttpUrl(v), "must be an http(s) URL");
+
+/** Passed to the ccxt exchange constructor as is. */
+export const BrokerOptionsSchema = z.record(z.string(), z.unknown());
+
+export const BrokerEntrySchema = z.object({
+  broker: BrokerIdSchema,
+  enabled: z.boolean().default(true),
+  credentials: CredentialsSchema.optional(),
+  apiUrl: ApiUrlSchema.optional(),
+  options: BrokerOptionsSchema.optional(),
+});
+
+export const UserFileSchema = z.object({
+  user_id: UserIdSchema,
+  name: z.string().nullish(),
+  enabled: z.boolean().default(true),
+  brokers: z.array(BrokerEntrySchema),
+});
+
+export const PlatformFileSchema = z.object({
+  name: z.string().nullish(),
+  brokers: z.array(BrokerEntrySchema),
+});
+
+const legacyBrokerFields = {
+  broker: BrokerIdSchema.optional(),
+  broker_type: BrokerIdSchema.optional(),
+  enabled: z.boolean().default(true),
+  credentials: CredentialsSchema.optional(),
+  apiUrl: ApiUrlSchema.optional(),
+  options: BrokerOptionsSchema.optional(),
+};
+
+const hasBroker = (v: { broker?: string | undefined; broker_type?: string | undefined }) =>
+  v.broker !== undefined || v.broker_type !== undefined;
+
+/** The original's one-user file: `{ "name", "broker": "kraken", "enabled", ... }`. */
+export const LegacyUserFileSchema = z
+  .looseObject({
+    user_id: UserIdSchema.optional(),
+    name: z.string().nullish(),
+    ...legacyBrokerFields,
+  })
+  .refine(hasBroker, { message: "is required", path: ["broker"] });
+
+/** One element of the original's list file (e.g. retail_kraken.json): one user on one broker. */
+export const LegacyUserListEntrySchema = z
+  .looseObject({ user_id: UserIdSchema, name: z.string().nullish(), ...legacyBrokerFields })
+  .refine(hasBroker, { message: "is required", path: ["broker_type"] });
+
+export type CredentialsEntry = z.infer<typeof CredentialsSchema>;
+export type BrokerEntry = z.infer<typeof BrokerEntrySchema>;
+export type UserFile = z.infer<typeof UserFileSchema>;
+export type PlatformFile = z.infer<typeof PlatformFileSchema>;
+export type LegacyUserFile = z.infer<typeof LegacyUserFileSchema>;
+export type LegacyUserListEntry = z.infer<typeof LegacyUserListEntrySchema>;

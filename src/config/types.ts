@@ -1,0 +1,38 @@
+export interface Credentials {
+  apiKey: string;
+  secret: string;
+  password?: string;
+  uid?: string;
+}
+
+/** What `--explain-credentials` shows: variable names or config locations, never values. */
+export interface CredentialsExplain {
+  source: "config" | "env" | "none";
+  /** Env var names in the order they were looked up, or `config:<file>#<field>`. */
+  tried: string[];
+  used: string | null;
+}
+
+export interface BrokerAccountConfig {
+  /** ccxt exchange id, lower-case. */
+  broker: string;
+  enabled: boolean;
+  /** null: the report shows no_credentials. */
+  credentials: Credentials | null;
+  credentialsExplain: CredentialsExplain;
+  apiUrl: string | null;
+  options: Record<string, unknown>;
+  /** File the entry came from, or "env" when inferred from the environment. */
+  source: string;
+}
+
+export interface AccountConfig {
+  kind: "platform" | "user";
+  /** user_id, or "platform". */
+  id: string;
+  name: string | null;
+  enabled: boolean;
+  /** In file order (files read in name order), merged across files. */
+  brokers: BrokerAccountConfig[];
+  sources: string[];
+}

@@ -1,0 +1,37 @@
+/**
+ * show-user-balances as a library. See README.md, "Library API".
+ */
+export { BalanceFetcher, type BalanceFetcherOptions } from "./brokers/fetch-account-balance.js";
+export {
+  type AccountBalance,
+  AccountBalanceSchema,
+  type BalanceStatus,
+  BalanceStatusSchema,
+  type BrokerAccountRequest,
+  type BrokerOptions,
+  DEFAULT_STABLECOINS,
+  type Valuation,
+} from "./brokers/types.js";
+export {
+  type AccountConfig,
+  type BrokerAccountConfig,
+  ConfigError,
+  type LoadedConfig,
+  loadConfig,
+} from "./config/index.js";
+export {
+  type AllBalances,
+  type AllBalancesWithStatus,
+  BalanceManager,
+  type BrokerId,
+  BrokerType,
+  type UserBalanceSummary,
+} from "./manager.js";
+export { formatUsd } from "./money.js";
+export { KrakenLane, type KrakenLaneOptions } from "./queue/kraken-lane.js";
+export { collectReport } from "./report/collect.js";
+export { buildReport, type Report, type ReportAccount } from "./report/model.js";
+export { renderJson, toJsonDocument } from "./render/json.js";
+export { renderAssets, renderStatus } from "./render/status.js";
+export { renderTable } from "./render/table.js";
+export { type RunOptions, runReport } from "./run.js";

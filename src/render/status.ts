@@ -1,0 +1,72 @@
+import Table from "cli-table3";
+import { formatUsd } from "../money.js";
+import type { BrokerRow, Report, ReportAccount } from "../report/model.js";
+import { formatAge, rowState, STATUS_LABELS } from "./labels.js";
+import { palette } from "./style.js";
+
+export interface StatusOptions {
+  color?: boolean;
+  /** Per account and broker: which credential variables were tried and which was used. */
+  credentials?: (account: ReportAccount, row: BrokerRow) => string;
+}
+
+function grid(head: string[], color: boolean): Table.Table {
+  return new Table({
+    head,
+    style: { head: color ? ["bold"] : [], border: color ? ["grey"] : [], compact: true },
+  });
+}
+
+/**
+ * The detailed connection view (the original's get_all_balances_with_status): one line per
+ * account and broker with its state, where the figure came from, when, and why it failed.
+ */
+export function renderStatus(report: Report, options: StatusOptions = {}): string {
+  const color = options.color ?? false;
+  const c = palette(color);
+  const head = ["Account", "Broker", "State", "Balance", "Source", "Fetched", "Detail"];
+  if (options.credentials) head.push("Credentials");
+  const table = grid(head, color);
+  const accounts = [...(report.platform ? [report.platform] : []), ...report.users];
+  for (const account of accounts) {
+    for (const row of account.rows) {
+      const state = rowState(row);
+      const paint = state === "ok" ? c.green : state === "no_credentials" || state === "disabled" ? c.yellow : c.red;
+      const age = row.ageSeconds === null ? "" : ` (${formatAge(row.ageSeconds)})`;
+      const cells = [
+        account.kind === "platform" ? "platform" : account.id,
+        row.broker,
+        paint(STATUS_LABELS[state]),
+        formatUsd(row.usdCents),
+        `${row.source}${age}`,
+        row.fetchedAt.replace("T", " ").replace(/\.\d+Z$/, "Z"),
+        row.message ?? "",
+      ];
+      if (options.credentials) cells.push(options.credentials(account, row));
+      table.push(cells);
+    }
+  }
+  return `${table.toString()}\n`;
+}
+
+/** Per-asset breakdown (--assets): one table of every asset held, with its USD value. */
+export function renderAssets(report: Report, options: { color?: boolean } = {}): string {
+  const table = grid(["Account", "Broker", "Asset", "Free", "Used", "Total", "USD"], options.color ?? false);
+  const accounts = [...(report.platform ? [report.platform] : []), ...report.users];
+  for (const account of accounts) {
+    for (const row of account.rows) {
+      for (const [code, asset] of Object.entries(row.assets)) {
+        table.push([
+          account.kind === "platform" ? "platform" : account.id,
+          row.broker,
+          code,
+          asset.free,
+          asset.used,
+          asset.total,
+          asset.usdCents === null ? "unpriced" : formatUsd(asset.usdCents),
+        ]);
+      }
+    }
+  }
+  return `${table.toString()}\n`;
+}

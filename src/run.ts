@@ -1,0 +1,59 @@
+import { BalanceFetcher, type BalanceFetcherOptions } from "./brokers/fetch-account-balance.js";
+import { type LoadedConfig, loadConfig } from "./config/index.js";
+import { KrakenLane } from "./queue/kraken-lane.js";
+import { collectReport } from "./report/collect.js";
+import type { Report, SortOrder } from "./report/model.js";
+
+/** Everything one report run needs; the CLI, the library API and the demo all go through here. */
+export interface RunOptions extends Omit<BalanceFetcherOptions, "krakenLane"> {
+  configDir?: string;
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  includeDisabled?: boolean;
+  users?: readonly string[];
+  brokers?: readonly string[];
+  sort?: SortOrder;
+  concurrency?: number;
+  /** Minimum time between the starts of two private requests on one Kraken key, default 1100 ms. */
+  krakenSpacingMs?: number;
+  /** Kraken requests in flight at once across different keys, default 1. */
+  krakenConcurrency?: number;
+}
+
+export function loadRunConfig(options: RunOptions): Promise<LoadedConfig> {
+  return loadConfig({
+    configDir: options.configDir ?? "config",
+    cwd: options.cwd,
+    env: options.env,
+    includeDisabled: options.includeDisabled,
+  });
+}
+
+/** Fetches every configured account and returns the report model. */
+export function runReport(config: LoadedConfig, options: RunOptions = {}): Promise<Report> {
+  const fetcher = new BalanceFetcher({
+    ...options,
+    krakenLane: new KrakenLane({
+      spacingMs: options.krakenSpacingMs,
+      concurrency: options.krakenConcurrency,
+    }),
+  });
+  return collectReport(config, {
+    fetcher,
+    concurrency: options.concurrency,
+    users: options.users,
+    brokers: options.brokers,
+    sort: options.sort,
+  });
+}
+
+/** True when there is no user broker to show: the original's "No user brokers configured". */
+export function hasNoUserBrokers(config: LoadedConfig): boolean {
+  return !config.users.some((user) => user.enabled && user.brokers.some((b) => b.enabled));
+}
+
+export const NO_USER_BROKERS_HELP = `No user brokers configured.
+  Fixes:
+    1. Check that config/users/*.json files exist (or pass --config-dir)
+    2. Ensure users have "enabled": true in their config
+    3. Verify broker credentials are configured (.env or the user files; --explain-credentials shows what was looked up)`;
