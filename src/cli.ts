@@ -2,10 +2,10 @@
 import { createRequire } from "node:module";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ConfigError, formatProblem, formatWarning, type LoadedConfig } from "./config/index.js";
-import type { BrokerRow, ReportAccount } from "./report/model.js";
 import { renderJson } from "./render/json.js";
 import { renderAssets, renderStatus } from "./render/status.js";
 import { renderTable } from "./render/table.js";
+import type { BrokerRow, ReportAccount } from "./report/model.js";
 import { hasNoUserBrokers, loadRunConfig, NO_USER_BROKERS_HELP, runReport } from "./run.js";
 
 /** Exit codes, documented in --help and the README. */
@@ -15,7 +15,8 @@ const { version } = createRequire(import.meta.url)("../package.json") as { versi
 
 const positiveNumber = (what: string) => (value: string) => {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${what} must be a positive number.`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`${what} must be a positive number.`);
   return n;
 };
 const positiveInteger = (what: string) => (value: string) => {
@@ -23,6 +24,18 @@ const positiveInteger = (what: string) => (value: string) => {
   if (!Number.isInteger(n)) throw new InvalidArgumentError(`${what} must be a whole number.`);
   return n;
 };
+
+/** "90", "90s", "15m", "24h", "7d" to milliseconds. */
+export function parseDuration(flag: string) {
+  return (value: string): number => {
+    const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(value.trim());
+    if (!match)
+      throw new InvalidArgumentError(`${flag} takes a duration such as 90s, 15m, 24h or 7d.`);
+    const unit =
+      { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] ?? "s"] ?? 1000;
+    return Number(match[1]) * unit;
+  };
+}
 
 const HELP_AFTER = `
 Examples:
@@ -61,30 +74,54 @@ interface CliOptions {
   krakenSpacing: number;
   krakenConcurrency: number;
   verbose?: boolean;
+  cache: boolean;
+  cacheDir?: string;
+  cacheTtl: number;
+  refresh?: boolean;
+  staleMaxAge: number;
 }
 
 function buildProgram(): Command {
   return new Command()
     .name("show-user-balances")
-    .description("Show every platform and user broker balance, live through ccxt, as a table or JSON.")
+    .description(
+      "Show every platform and user broker balance, live through ccxt, as a table or JSON.",
+    )
     .version(version)
-    .option("-c, --config-dir <dir>", "configuration directory (platform.json, users/*.json)", "config")
+    .option(
+      "-c, --config-dir <dir>",
+      "configuration directory (platform.json, users/*.json)",
+      "config",
+    )
     .option("--json", "print one JSON document on stdout (diagnostics go to stderr)")
     .option("--status", "show the detailed connection view per account and broker")
     .option("--assets", "add the per-asset breakdown (JSON: the `assets` field)")
     .addOption(
-      new Option("--valuation <mode>", "cash: USD and stablecoins at par; total: every asset at market")
+      new Option(
+        "--valuation <mode>",
+        "cash: USD and stablecoins at par; total: every asset at market",
+      )
         .choices(["cash", "total"])
         .default("cash"),
     )
     .option("-u, --user <id...>", "only these users")
     .option("-b, --broker <id...>", "only these brokers (ccxt ids)")
     .option("--timeout <seconds>", "per-request timeout", positiveNumber("--timeout"), 10)
-    .addOption(new Option("--sort <order>", "order of users").choices(["name", "total"]).default("name"))
+    .addOption(
+      new Option("--sort <order>", "order of users").choices(["name", "total"]).default("name"),
+    )
     .option("--include-disabled", "also list disabled users and brokers, marked disabled")
-    .option("--explain-credentials", "print which credential variables were tried per account (never values)")
+    .option(
+      "--explain-credentials",
+      "print which credential variables were tried per account (never values)",
+    )
     .option("--no-color", "no colour (also when stdout is not a terminal or NO_COLOR is set)")
-    .option("--concurrency <n>", "concurrent fetches on non-Kraken brokers", positiveInteger("--concurrency"), 16)
+    .option(
+      "--concurrency <n>",
+      "concurrent fetches on non-Kraken brokers",
+      positiveInteger("--concurrency"),
+      16,
+    )
     .option("--retries <n>", "attempts for transient failures", positiveInteger("--retries"), 3)
     .option(
       "--kraken-spacing <ms>",
@@ -98,6 +135,24 @@ function buildProgram(): Command {
       positiveInteger("--kraken-concurrency"),
       1,
     )
+    .option(
+      "--cache-dir <dir>",
+      "balance cache directory (default $XDG_CACHE_HOME/show-user-balances)",
+    )
+    .option(
+      "--cache-ttl <duration>",
+      "how long a cached balance is served",
+      parseDuration("--cache-ttl"),
+      120_000,
+    )
+    .option("--refresh", "fetch everything live now (the fresh result is still cached)")
+    .option("--no-cache", "neither read nor write the cache")
+    .option(
+      "--stale-max-age <duration>",
+      "oldest cached figure shown (marked stale) when a live fetch fails",
+      parseDuration("--stale-max-age"),
+      86_400_000,
+    )
     .option("-v, --verbose", "report retries and other diagnostics on stderr")
     .addHelpText("after", HELP_AFTER)
     .showHelpAfterError("(run with --help for usage)");
@@ -110,7 +165,9 @@ function explainCredentials(config: LoadedConfig): string {
     for (const broker of account.brokers) {
       const e = broker.credentialsExplain;
       const who = account.kind === "platform" ? "platform" : `user ${account.id}`;
-      lines.push(`${who} / ${broker.broker}: ${e.used ? `using ${e.used}` : "no credentials found"}`);
+      lines.push(
+        `${who} / ${broker.broker}: ${e.used ? `using ${e.used}` : "no credentials found"}`,
+      );
       if (e.tried.length) lines.push(`  tried: ${e.tried.join(", ")}`);
     }
   }
@@ -119,13 +176,17 @@ function explainCredentials(config: LoadedConfig): string {
 
 function credentialsColumn(config: LoadedConfig) {
   const find = (account: ReportAccount, row: BrokerRow) => {
-    const source = account.kind === "platform" ? config.platform : config.users.find((u) => u.id === account.id);
+    const source =
+      account.kind === "platform" ? config.platform : config.users.find((u) => u.id === account.id);
     return source?.brokers.find((b) => b.broker === row.broker)?.credentialsExplain.used ?? "none";
   };
   return find;
 }
 
-async function main(argv: readonly string[], io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+async function main(
+  argv: readonly string[],
+  io = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   const program = buildProgram()
     .exitOverride()
     .configureOutput({
@@ -147,7 +208,10 @@ async function main(argv: readonly string[], io = { stdout: process.stdout, stde
 
   let config: LoadedConfig;
   try {
-    config = await loadRunConfig({ configDir: opts.configDir, includeDisabled: opts.includeDisabled });
+    config = await loadRunConfig({
+      configDir: opts.configDir,
+      includeDisabled: opts.includeDisabled,
+    });
   } catch (error) {
     if (error instanceof ConfigError) {
       warn(`show-user-balances: ${error.message}`);
@@ -179,8 +243,16 @@ async function main(argv: readonly string[], io = { stdout: process.stdout, stde
     concurrency: opts.concurrency,
     krakenSpacingMs: opts.krakenSpacing,
     krakenConcurrency: opts.krakenConcurrency,
+    cacheDir: opts.cacheDir,
+    cache: {
+      mode: !opts.cache ? "off" : opts.refresh ? "refresh" : "use",
+      ttlMs: opts.cacheTtl,
+      staleMaxAgeMs: opts.staleMaxAge,
+    },
+    onWarning: (message) => warn(`warning: ${message}`),
     onRetry: opts.verbose
-      ? (broker, attempt, message) => warn(`retrying ${broker} (attempt ${attempt + 1}): ${message}`)
+      ? (broker, attempt, message) =>
+          warn(`retrying ${broker} (attempt ${attempt + 1}): ${message}`)
       : undefined,
   });
 
@@ -203,7 +275,8 @@ main(process.argv).then(
   (error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`show-user-balances: internal error: ${message}\n`);
-    if (process.env.DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    if (process.env.DEBUG && error instanceof Error && error.stack)
+      process.stderr.write(`${error.stack}\n`);
     process.exitCode = EXIT.internal;
   },
 );

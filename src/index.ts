@@ -29,9 +29,9 @@ export {
 } from "./manager.js";
 export { formatUsd } from "./money.js";
 export { KrakenLane, type KrakenLaneOptions } from "./queue/kraken-lane.js";
-export { collectReport } from "./report/collect.js";
-export { buildReport, type Report, type ReportAccount } from "./report/model.js";
 export { renderJson, toJsonDocument } from "./render/json.js";
 export { renderAssets, renderStatus } from "./render/status.js";
 export { renderTable } from "./render/table.js";
+export { collectReport } from "./report/collect.js";
+export { buildReport, type Report, type ReportAccount } from "./report/model.js";
 export { type RunOptions, runReport } from "./run.js";

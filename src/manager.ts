@@ -1,8 +1,8 @@
 import type { LoadedConfig } from "./config/index.js";
 import { centsToNumber } from "./money.js";
-import type { Report, ReportAccount } from "./report/model.js";
 import { renderStatus } from "./render/status.js";
 import { renderTable } from "./render/table.js";
+import type { Report, ReportAccount } from "./report/model.js";
 import { loadRunConfig, type RunOptions, runReport } from "./run.js";
 
 /** Broker ids of the brokers tested end to end; any other ccxt id string works too. */
@@ -84,7 +84,11 @@ export class BalanceManager {
       average_balance: centsToNumber(report.summary.averagePerUserCents),
       users: report.users
         .filter((u) => u.enabled)
-        .map((u) => ({ user_id: u.id, total: centsToNumber(u.totalCents), brokers: brokerAmounts(u) })),
+        .map((u) => ({
+          user_id: u.id,
+          total: centsToNumber(u.totalCents),
+          brokers: brokerAmounts(u),
+        })),
     };
   }
 

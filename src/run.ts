@@ -1,4 +1,7 @@
 import { BalanceFetcher, type BalanceFetcherOptions } from "./brokers/fetch-account-balance.js";
+import { DiskBalanceCache } from "./cache/balance-cache.js";
+import { type CachePolicy, DEFAULT_CACHE_POLICY } from "./cache/cached-fetch.js";
+import { defaultCacheDir } from "./cache/paths.js";
 import { type LoadedConfig, loadConfig } from "./config/index.js";
 import { KrakenLane } from "./queue/kraken-lane.js";
 import { collectReport } from "./report/collect.js";
@@ -18,6 +21,12 @@ export interface RunOptions extends Omit<BalanceFetcherOptions, "krakenLane"> {
   krakenSpacingMs?: number;
   /** Kraken requests in flight at once across different keys, default 1. */
   krakenConcurrency?: number;
+  /** Cache directory, default `$XDG_CACHE_HOME/show-user-balances`. */
+  cacheDir?: string;
+  /** How the cache is used (mode, TTL, stale limit, lock timings); default DEFAULT_CACHE_POLICY. */
+  cache?: Partial<CachePolicy>;
+  /** Cache warnings (corrupt entries, unwritable directory). */
+  onWarning?: (message: string) => void;
 }
 
 export function loadRunConfig(options: RunOptions): Promise<LoadedConfig> {
@@ -31,15 +40,22 @@ export function loadRunConfig(options: RunOptions): Promise<LoadedConfig> {
 
 /** Fetches every configured account and returns the report model. */
 export function runReport(config: LoadedConfig, options: RunOptions = {}): Promise<Report> {
+  const policy: CachePolicy = { ...DEFAULT_CACHE_POLICY, ...options.cache };
+  const store =
+    policy.mode === "off"
+      ? null
+      : new DiskBalanceCache(options.cacheDir ?? defaultCacheDir(options.env), options.onWarning);
   const fetcher = new BalanceFetcher({
     ...options,
     krakenLane: new KrakenLane({
       spacingMs: options.krakenSpacingMs,
       concurrency: options.krakenConcurrency,
+      shared: store ?? undefined,
     }),
   });
   return collectReport(config, {
     fetcher,
+    cache: store ? { store, policy } : undefined,
     concurrency: options.concurrency,
     users: options.users,
     brokers: options.brokers,

@@ -1,11 +1,11 @@
 import type { Balances, Exchange } from "ccxt";
 import { type Fixed, toFixed } from "../money.js";
-import type { BrokerAdapter } from "./adapter.js";
+import { type BrokerAdapter, expectArray, expectObject } from "./adapter.js";
 
 /** The parts of ccxt's alpaca class we use, typed by what Alpaca sends. */
 type AlpacaApi = Pick<Exchange, "parseBalance"> & {
-  traderPrivateGetV2Account(params?: object): Promise<Record<string, unknown>>;
-  traderPrivateGetV2Positions(params?: object): Promise<AlpacaPosition[]>;
+  traderPrivateGetV2Account(params?: object): Promise<unknown>;
+  traderPrivateGetV2Positions(params?: object): Promise<unknown>;
 };
 
 interface AlpacaPosition {
@@ -35,12 +35,21 @@ function positionAsset(position: AlpacaPosition): string | null {
  * positions; equities (the bulk of most Alpaca accounts) are added here so they are not lost.
  */
 export const alpacaAdapter: BrokerAdapter = {
+  // ccxt spaces Alpaca calls 333 ms apart (200 a minute); one burst of two is within that limit.
+  privateExchangeOptions: { tokenBucket: { tokens: 1 } },
+
   async fetchBalance(exchange: Exchange): Promise<Balances> {
     const api = exchange as unknown as AlpacaApi;
-    const [account, positions] = await Promise.all([
+    // Settle both before deciding, so no request is left running after the result.
+    const [accountResult, positionsResult] = await Promise.allSettled([
       api.traderPrivateGetV2Account(),
       api.traderPrivateGetV2Positions(),
     ]);
+    if (accountResult.status === "rejected") throw accountResult.reason;
+    if (positionsResult.status === "rejected") throw positionsResult.reason;
+    const [accountAnswer, positionsAnswer] = [accountResult.value, positionsResult.value];
+    const account = expectObject(accountAnswer, "Alpaca account");
+    const positions = expectArray(positionsAnswer, "Alpaca positions") as AlpacaPosition[];
     const balance = api.parseBalance({ account, positions });
     for (const position of positions) {
       const code = positionAsset(position);

@@ -28,7 +28,9 @@ async function importExchangeClass(id: string): Promise<ExchangeClass | null> {
     const module = (await import(file.href)) as { default?: unknown };
     if (typeof module.default === "function") return module.default as ExchangeClass;
   }
-  const ccxt = (await import("ccxt")) as unknown as Record<string, unknown> & { exchanges: string[] };
+  const ccxt = (await import("ccxt")).default as unknown as Record<string, unknown> & {
+    exchanges: string[];
+  };
   const candidate = ccxt.exchanges.includes(id) ? ccxt[id] : undefined;
   return typeof candidate === "function" ? (candidate as ExchangeClass) : null;
 }

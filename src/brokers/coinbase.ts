@@ -1,15 +1,15 @@
 import type { Balances, Exchange } from "ccxt";
 import { type Fixed, toFixed } from "../money.js";
-import type { BrokerAdapter } from "./adapter.js";
+import { type BrokerAdapter, expectArray, expectObject } from "./adapter.js";
 import type { BrokerOptions } from "./types.js";
 
 /** The parts of ccxt's coinbase class we use, typed by what Coinbase sends. */
 type CoinbaseApi = {
   safeCurrencyCode(id: string): string;
   parseCustomBalance(response: object, params: object): Balances;
-  v3PrivateGetBrokerageAccounts(params?: object): Promise<V3Page>;
-  v2PrivateGetAccounts(params?: object): Promise<V2Page>;
-  v3PublicGetBrokerageMarketProducts(params?: object): Promise<{ products?: Product[] }>;
+  v3PrivateGetBrokerageAccounts(params?: object): Promise<unknown>;
+  v2PrivateGetAccounts(params?: object): Promise<unknown>;
+  v3PublicGetBrokerageMarketProducts(params?: object): Promise<unknown>;
 };
 
 interface V3Page {
@@ -47,8 +47,11 @@ export const coinbaseAdapter: BrokerAdapter = {
       let after: string | null | undefined;
       for (let page = 0; page < MAX_PAGES; page += 1) {
         const request = after ? { limit: PAGE_SIZE, starting_after: after } : { limit: PAGE_SIZE };
-        const response = await api.v2PrivateGetAccounts(request);
-        wallets.push(...(response.data ?? []));
+        const response = expectObject(
+          await api.v2PrivateGetAccounts(request),
+          "Coinbase accounts page",
+        ) as V2Page;
+        wallets.push(...expectArray(response.data, "Coinbase accounts page data"));
         after = response.pagination?.next_starting_after;
         if (!after || seen.has(after)) break;
         seen.add(after);
@@ -58,8 +61,11 @@ export const coinbaseAdapter: BrokerAdapter = {
     let cursor: string | undefined;
     for (let page = 0; page < MAX_PAGES; page += 1) {
       const request = cursor ? { limit: PAGE_SIZE, cursor } : { limit: PAGE_SIZE };
-      const response = await api.v3PrivateGetBrokerageAccounts(request);
-      wallets.push(...(response.accounts ?? []));
+      const response = expectObject(
+        await api.v3PrivateGetBrokerageAccounts(request),
+        "Coinbase accounts page",
+      ) as V3Page;
+      wallets.push(...expectArray(response.accounts, "Coinbase accounts page accounts"));
       cursor = response.cursor;
       if (!response.has_next || !cursor || seen.has(cursor)) break;
       seen.add(cursor);
@@ -70,7 +76,11 @@ export const coinbaseAdapter: BrokerAdapter = {
   /** One public request: the product list carries every product's last price. */
   async fetchUsdPrices(exchange: Exchange): Promise<Map<string, Fixed>> {
     const api = exchange as unknown as CoinbaseApi;
-    const { products = [] } = await api.v3PublicGetBrokerageMarketProducts();
+    const answer = expectObject(
+      await api.v3PublicGetBrokerageMarketProducts(),
+      "Coinbase products",
+    );
+    const products = expectArray(answer.products, "Coinbase products list") as Product[];
     const prices = new Map<string, Fixed>();
     // USD first so a USDC quote never overrides a USD one.
     for (const quote of ["USDC", "USD"]) {

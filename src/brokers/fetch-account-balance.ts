@@ -1,5 +1,6 @@
 import type { Balances } from "ccxt";
 import type { Fixed } from "../money.js";
+import { KrakenLane } from "../queue/kraken-lane.js";
 import { redact } from "../secrets.js";
 import { adapterFor } from "./adapters.js";
 import { loadExchangeClass } from "./ccxt-loader.js";
@@ -23,7 +24,7 @@ export interface BalanceFetcherOptions {
   retryBaseDelayMs?: number;
   valuation?: Valuation;
   stablecoins?: readonly string[];
-  /** Sequences private Kraken requests (see queue/kraken-lane.ts). */
+  /** Sequences private Kraken requests (see queue/kraken-lane.ts); default: a lane of its own. */
   krakenLane?: RequestLane;
   /** Called before each retry, for diagnostics. */
   onRetry?: (broker: string, attempt: number, message: string) => void;
@@ -40,6 +41,7 @@ export class BalanceFetcher {
   private readonly options: Required<Omit<BalanceFetcherOptions, "krakenLane" | "onRetry">> &
     BalanceFetcherOptions;
   private readonly priceBooks = new Map<string, Promise<Map<string, Fixed>>>();
+  private readonly krakenLane: RequestLane;
   private priceRequestCount = 0;
 
   constructor(options: BalanceFetcherOptions = {}) {
@@ -51,6 +53,7 @@ export class BalanceFetcher {
       stablecoins: DEFAULT_STABLECOINS,
       ...options,
     };
+    this.krakenLane = options.krakenLane ?? new KrakenLane();
   }
 
   get defaultValuation(): Valuation {
@@ -83,23 +86,23 @@ export class BalanceFetcher {
     const Class = await loadExchangeClass(broker);
     if (!Class) return result("unsupported_broker", `"${broker}" is not a ccxt exchange id`);
     const secrets = [credentials.apiKey, credentials.secret, credentials.password, credentials.uid];
-    const { exchange, requests } = createExchange(Class, {
+    const adapter = adapterFor(broker);
+    const { exchange, requests, lastStatus } = createExchange(Class, {
       credentials,
       apiUrl: request.apiUrl,
       timeoutMs: this.options.timeoutMs,
-      ccxtOptions: options.ccxt,
-      privateLane: broker === "kraken" ? this.options.krakenLane : undefined,
+      ccxtOptions: { ...adapter.privateExchangeOptions, ...options.ccxt },
+      privateLane: broker === "kraken" ? this.krakenLane : undefined,
     });
     if (!exchange.has.fetchBalance) {
       return result("unsupported_broker", `${broker} does not support reading balances in ccxt`);
     }
-    const adapter = adapterFor(broker);
     let balance: Balances | undefined;
     for (let attempt = 1; balance === undefined; attempt += 1) {
       try {
         balance = await adapter.fetchBalance(exchange, options);
       } catch (error) {
-        const failure = classifyError(error, broker);
+        const failure = classifyError(error, broker, lastStatus());
         started.requests = requests();
         const message = redact(failure.message, secrets);
         if (!failure.retryable || attempt >= this.options.attempts) {

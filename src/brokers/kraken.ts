@@ -1,13 +1,13 @@
 import type { Balances, Exchange } from "ccxt";
 import { type Fixed, toFixed } from "../money.js";
-import type { BrokerAdapter } from "./adapter.js";
+import { type BrokerAdapter, expectObject } from "./adapter.js";
 
 /** The parts of ccxt's kraken class we use, typed by what Kraken sends. */
 type KrakenApi = Pick<Exchange, "parseBalance"> & {
   safeCurrencyCode(id: string): string;
   privatePostBalanceEx(params?: object): Promise<Record<string, unknown>>;
-  publicGetAssetPairs(params?: object): Promise<{ result?: Record<string, KrakenPair> }>;
-  publicGetTicker(params?: object): Promise<{ result?: Record<string, { c?: string[] }> }>;
+  publicGetAssetPairs(params?: object): Promise<unknown>;
+  publicGetTicker(params?: object): Promise<unknown>;
 };
 
 interface KrakenPair {
@@ -20,17 +20,28 @@ const QUOTES = ["USD", "USDC", "USDT"];
 
 /** Kraken: one private BalanceEx request; ccxt's parser, without loading markets. */
 export const krakenAdapter: BrokerAdapter = {
+  // Private calls are paced by the Kraken lane (1.1 s per key); ccxt's own 3 s spacing per
+  // instance would only slow retries. Public price calls use a separate, throttled instance.
+  privateExchangeOptions: { enableRateLimit: false },
+
   async fetchBalance(exchange: Exchange): Promise<Balances> {
     const api = exchange as unknown as KrakenApi;
-    const response = await api.privatePostBalanceEx();
+    const response = expectObject(await api.privatePostBalanceEx(), "Kraken BalanceEx answer");
+    expectObject(response.result, "Kraken BalanceEx result");
     return api.parseBalance(response);
   },
 
   /** Two public requests (pairs, then every ticker at once), whatever the number of assets. */
   async fetchUsdPrices(exchange: Exchange): Promise<Map<string, Fixed>> {
     const api = exchange as unknown as KrakenApi;
-    const pairs = (await api.publicGetAssetPairs()).result ?? {};
-    const tickers = (await api.publicGetTicker()).result ?? {};
+    const pairs = expectObject(
+      expectObject(await api.publicGetAssetPairs(), "Kraken AssetPairs answer").result,
+      "Kraken AssetPairs result",
+    ) as Record<string, KrakenPair>;
+    const tickers = expectObject(
+      expectObject(await api.publicGetTicker(), "Kraken Ticker answer").result,
+      "Kraken Ticker result",
+    ) as Record<string, { c?: string[] }>;
     const best = new Map<string, { rank: number; price: Fixed }>();
     for (const [pairId, pair] of Object.entries(pairs)) {
       const last = tickers[pairId]?.c?.[0];

@@ -5,14 +5,18 @@ import { z } from "zod";
  * one broker account into a ccxt balance structure using the real ccxt exchange class, and every
  * failure becomes a status, never an exception that could stop the report:
  *
- *   no credentials configured             -> no_credentials  (no request is made)
- *   unknown ccxt id / no fetchBalance     -> unsupported_broker
- *   AuthenticationError (bad/revoked key) -> auth_failed       (never retried)
- *   PermissionDenied (key lacks a scope)  -> permission_denied (never retried)
- *   DDoSProtection / RateLimitExceeded    -> rate_limited      (retried with backoff)
- *   RequestTimeout                        -> timeout           (not retried: a hung API rarely recovers in a second)
- *   other NetworkError, ExchangeNotAvailable (5xx), InvalidNonce -> network_error (retried)
- *   anything else (bad response, exchange errors) -> exchange_error
+ *   no credentials configured                   -> no_credentials  (no request is made)
+ *   unknown ccxt id / no fetchBalance           -> unsupported_broker
+ *   RequestTimeout                              -> timeout (not retried: a hung API rarely recovers in a second)
+ *   answer of the wrong shape, not JSON         -> exchange_error (MalformedResponseError, BadResponse)
+ *   HTTP 401, AuthenticationError, Kraken EAPI:Invalid signature -> auth_failed (never retried)
+ *   HTTP 403, PermissionDenied                  -> permission_denied (never retried)
+ *   HTTP 429, DDoSProtection, RateLimitExceeded -> rate_limited (retried with backoff)
+ *   HTTP 5xx, NetworkError, ExchangeNotAvailable, InvalidNonce -> network_error (retried)
+ *   anything else                               -> exchange_error
+ *
+ * The HTTP status wins over ccxt's class where both exist: ccxt turns Alpaca's 401 into
+ * PermissionDenied and Coinbase's 500 into a plain ExchangeError.
  *
  * Messages are short, name what happened, and never contain a credential.
  */

@@ -35,7 +35,11 @@ export function valueBalance(
   let sum = 0n;
   for (const [code, entry] of Object.entries(balance)) {
     if (NOT_ASSETS.has(code) || entry === null || typeof entry !== "object") continue;
-    const { free: rawFree, used: rawUsed, total: rawTotal } = entry as unknown as Record<string, unknown>;
+    const {
+      free: rawFree,
+      used: rawUsed,
+      total: rawTotal,
+    } = entry as unknown as Record<string, unknown>;
     const free = amount(rawFree);
     const used = amount(rawUsed);
     const total = rawTotal === undefined || rawTotal === null ? free + used : amount(rawTotal);

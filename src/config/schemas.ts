@@ -3,6 +3,7 @@
  * system's forms (Legacy*) keep theirs, since fields such as copy_from_master are expected there.
  */
 import { z } from "zod";
+import { BrokerOptionsSchema } from "../brokers/types.js";
 import { containsEnvRef } from "./env.js";
 
 export const USER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$/;
@@ -43,8 +44,8 @@ export const ApiUrlSchema = z
   .string()
   .refine((v) => containsEnvRef(v) || isHttpUrl(v), "must be an http(s) URL");
 
-/** Passed to the ccxt exchange constructor as is. */
-export const BrokerOptionsSchema = z.record(z.string(), z.unknown());
+/** Per-account broker settings (valuation, stablecoins, extra ccxt options): see brokers/types.ts. */
+export { BrokerOptionsSchema };
 
 export const BrokerEntrySchema = z.object({
   broker: BrokerIdSchema,

@@ -1,9 +1,6 @@
-export interface Credentials {
-  apiKey: string;
-  secret: string;
-  password?: string;
-  uid?: string;
-}
+import type { BrokerOptions, Credentials } from "../brokers/types.js";
+
+export type { Credentials };
 
 /** What `--explain-credentials` shows: variable names or config locations, never values. */
 export interface CredentialsExplain {
@@ -21,7 +18,7 @@ export interface BrokerAccountConfig {
   credentials: Credentials | null;
   credentialsExplain: CredentialsExplain;
   apiUrl: string | null;
-  options: Record<string, unknown>;
+  options: BrokerOptions;
   /** File the entry came from, or "env" when inferred from the environment. */
   source: string;
 }

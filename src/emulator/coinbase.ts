@@ -7,7 +7,15 @@
  */
 import { createHash, createHmac, timingSafeEqual, verify } from "node:crypto";
 import { add, padDecimals } from "./decimal.js";
-import { type ExchangeAdapter, gatewayPage, header, json, type ParsedRequest, type Reply, text } from "./server.js";
+import {
+  type ExchangeAdapter,
+  gatewayPage,
+  header,
+  json,
+  type ParsedRequest,
+  type Reply,
+  text,
+} from "./server.js";
 import type { Account, EmulatorState, Holding } from "./state.js";
 
 const V3 = "/api/v3/brokerage/";
@@ -37,9 +45,45 @@ const CURRENCIES: Record<string, CurrencyInfo> = {
 
 // Zero-balance wallets every Coinbase user has for listed assets; synthetic codes past this list.
 const FILLER_CODES = [
-  "ADA", "AVAX", "LINK", "DOT", "MATIC", "XLM", "ATOM", "ALGO", "UNI", "AAVE", "BCH", "ETC", "FIL",
-  "XTZ", "EOS", "ZEC", "DAI", "SHIB", "APE", "NEAR", "GRT", "MKR", "COMP", "SNX", "CRV", "SUSHI",
-  "YFI", "BAT", "ZRX", "ENJ", "MANA", "SAND", "AXS", "CHZ", "LRC", "ANKR", "STORJ", "SKL", "OGN",
+  "ADA",
+  "AVAX",
+  "LINK",
+  "DOT",
+  "MATIC",
+  "XLM",
+  "ATOM",
+  "ALGO",
+  "UNI",
+  "AAVE",
+  "BCH",
+  "ETC",
+  "FIL",
+  "XTZ",
+  "EOS",
+  "ZEC",
+  "DAI",
+  "SHIB",
+  "APE",
+  "NEAR",
+  "GRT",
+  "MKR",
+  "COMP",
+  "SNX",
+  "CRV",
+  "SUSHI",
+  "YFI",
+  "BAT",
+  "ZRX",
+  "ENJ",
+  "MANA",
+  "SAND",
+  "AXS",
+  "CHZ",
+  "LRC",
+  "ANKR",
+  "STORJ",
+  "SKL",
+  "OGN",
 ];
 
 function currencyInfo(code: string): CurrencyInfo {
@@ -58,17 +102,33 @@ interface Wallet {
   id: string;
 }
 
+/**
+ * One wallet per seeded currency plus zero wallets up to walletCount. The seeded wallets are
+ * spread evenly through the list (not all on page one), so a client that reads only the first
+ * page of a long list misses balances, as it would on Coinbase.
+ */
 function wallets(account: Account): Wallet[] {
-  const list: Wallet[] = [];
-  for (const [code, holding] of account.balances) list.push({ code, holding, id: stableUuid(`${account.apiKey}/${code}`) });
+  const wallet = (code: string, holding: Holding): Wallet => ({
+    code,
+    holding,
+    id: stableUuid(`${account.apiKey}/${code}`),
+  });
+  const funded = [...account.balances].map(([code, holding]) => wallet(code, holding));
+  const fillers: Wallet[] = [];
   const taken = new Set(account.balances.keys());
-  let filler = 0;
-  while (list.length < account.walletCount) {
-    const code = FILLER_CODES[filler] ?? `TKN${filler - FILLER_CODES.length + 1}`;
-    filler += 1;
-    if (taken.has(code)) continue;
-    list.push({ code, holding: { free: "0", used: "0" }, id: stableUuid(`${account.apiKey}/${code}`) });
+  for (let i = 0; funded.length + fillers.length < account.walletCount; i++) {
+    const code = FILLER_CODES[i] ?? `TKN${i - FILLER_CODES.length + 1}`;
+    if (!taken.has(code)) fillers.push(wallet(code, { free: "0", used: "0" }));
   }
+  const total = funded.length + fillers.length;
+  const list: Wallet[] = [];
+  let next = 0;
+  funded.forEach((w, i) => {
+    const position = Math.floor(((i + 1) * total) / (funded.length + 1));
+    while (list.length < position && next < fillers.length) list.push(fillers[next++] as Wallet);
+    list.push(w);
+  });
+  while (next < fillers.length) list.push(fillers[next++] as Wallet);
   return list;
 }
 
@@ -78,7 +138,9 @@ function decodePart(part: string | undefined): Record<string, unknown> | undefin
   if (part === undefined) return undefined;
   try {
     const value: unknown = JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
-    return value !== null && typeof value === "object" ? (value as Record<string, unknown>) : undefined;
+    return value !== null && typeof value === "object"
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -97,7 +159,10 @@ export class CoinbaseAdapter implements ExchangeAdapter {
   private isPrivate(req: ParsedRequest): boolean {
     if (req.path.startsWith(V3_PUBLIC) || req.path === `${V3}time`) return false;
     if (req.path.startsWith(V3)) return true;
-    return req.path.startsWith("/v2/") && !["/v2/time", "/v2/currencies", "/v2/exchange-rates"].includes(req.path);
+    return (
+      req.path.startsWith("/v2/") &&
+      !["/v2/time", "/v2/currencies", "/v2/exchange-rates"].includes(req.path)
+    );
   }
 
   claimedKey(req: ParsedRequest): string | null {
@@ -114,11 +179,17 @@ export class CoinbaseAdapter implements ExchangeAdapter {
     const v3 = req.path.startsWith("/api/v3/");
     if (!this.isPrivate(req)) return this.public(req);
     if (!this.knownPrivate(req)) return this.notFound(v3);
-    const auth = revoked ? { ok: false as const, reason: "unknown api key" } : this.authenticate(req);
+    const auth = revoked
+      ? { ok: false as const, reason: "unknown api key" }
+      : this.authenticate(req);
     if (!auth.ok) {
       return v3
         ? text(401, "Unauthorized\n", "unauthorized")
-        : json(401, { errors: [{ id: "authentication_error", message: auth.reason }] }, "unauthorized");
+        : json(
+            401,
+            { errors: [{ id: "authentication_error", message: auth.reason }] },
+            "unauthorized",
+          );
     }
     const { account } = auth;
     if (this.state.overWindow(account, req.now, 1000, this.state.limits.coinbasePerSecond)) {
@@ -126,8 +197,20 @@ export class CoinbaseAdapter implements ExchangeAdapter {
     }
     if (account.permissions === "no_funds_query") {
       return v3
-        ? json(403, { error: "PERMISSION_DENIED", error_details: "Missing required scopes", message: "Missing required scopes" }, "permission_denied")
-        : json(403, { errors: [{ id: "invalid_scope", message: "Invalid scope" }] }, "permission_denied");
+        ? json(
+            403,
+            {
+              error: "PERMISSION_DENIED",
+              error_details: "Missing required scopes",
+              message: "Missing required scopes",
+            },
+            "permission_denied",
+          )
+        : json(
+            403,
+            { errors: [{ id: "invalid_scope", message: "Invalid scope" }] },
+            "permission_denied",
+          );
     }
     switch (req.path) {
       case `${V3}accounts`:
@@ -142,7 +225,13 @@ export class CoinbaseAdapter implements ExchangeAdapter {
           {
             total_volume: 0,
             total_fees: 0,
-            fee_tier: { pricing_tier: "Advanced 1", usd_from: "0", usd_to: "1000", taker_fee_rate: "0.012", maker_fee_rate: "0.006" },
+            fee_tier: {
+              pricing_tier: "Advanced 1",
+              usd_from: "0",
+              usd_to: "1000",
+              taker_fee_rate: "0.012",
+              maker_fee_rate: "0.006",
+            },
             margin_rate: null,
             goods_and_services_tax: null,
             advanced_trade_only_volume: 0,
@@ -157,38 +246,72 @@ export class CoinbaseAdapter implements ExchangeAdapter {
     }
   }
 
-  faultReply(kind: "http" | "rate_limit" | "invalid_nonce" | "malformed", req: ParsedRequest, status: number): Reply {
+  faultReply(
+    kind: "http" | "rate_limit" | "invalid_nonce" | "malformed",
+    req: ParsedRequest,
+    status: number,
+  ): Reply {
     const v3 = !req.path.startsWith("/v2/");
     switch (kind) {
       case "rate_limit":
         return v3
-          ? json(429, { error: "rate_limit_exceeded", error_details: "Too many requests", message: "Too many requests" }, "rate_limit_exceeded")
-          : json(429, { errors: [{ id: "rate_limit_exceeded", message: "Too many requests" }] }, "rate_limit_exceeded");
+          ? json(
+              429,
+              {
+                error: "rate_limit_exceeded",
+                error_details: "Too many requests",
+                message: "Too many requests",
+              },
+              "rate_limit_exceeded",
+            )
+          : json(
+              429,
+              { errors: [{ id: "rate_limit_exceeded", message: "Too many requests" }] },
+              "rate_limit_exceeded",
+            );
       case "malformed":
         return text(200, '{"accounts":[{"uuid":"', "malformed", "application/json");
       case "invalid_nonce":
         // Coinbase has no nonce; the nearest is an expired HMAC timestamp.
         return v3
           ? text(401, "Unauthorized\n", "unauthorized")
-          : json(401, { errors: [{ id: "authentication_error", message: "request timestamp expired" }] }, "unauthorized");
+          : json(
+              401,
+              { errors: [{ id: "authentication_error", message: "request timestamp expired" }] },
+              "unauthorized",
+            );
       case "http":
         if (status !== 500) return gatewayPage(status);
         return v3
-          ? json(500, { error: "INTERNAL", error_details: "Internal error", message: "Internal error" }, `http ${status}`)
-          : json(500, { errors: [{ id: "internal_server_error", message: "Internal server error" }] }, `http ${status}`);
+          ? json(
+              500,
+              { error: "INTERNAL", error_details: "Internal error", message: "Internal error" },
+              `http ${status}`,
+            )
+          : json(
+              500,
+              { errors: [{ id: "internal_server_error", message: "Internal server error" }] },
+              `http ${status}`,
+            );
     }
   }
 
   private knownPrivate(req: ParsedRequest): boolean {
     return (
       req.method === "GET" &&
-      [`${V3}accounts`, "/v2/accounts", `${V3}products`, `${V3}transaction_summary`].includes(req.path)
+      [`${V3}accounts`, "/v2/accounts", `${V3}products`, `${V3}transaction_summary`].includes(
+        req.path,
+      )
     );
   }
 
   private notFound(v3: boolean): Reply {
     return v3
-      ? json(404, { error: "NOT_FOUND", error_details: "Not Found", message: "Not Found" }, "not_found")
+      ? json(
+          404,
+          { error: "NOT_FOUND", error_details: "Not Found", message: "Not Found" },
+          "not_found",
+        )
       : json(404, { errors: [{ id: "not_found", message: "Not found" }] }, "not_found");
   }
 
@@ -203,11 +326,15 @@ export class CoinbaseAdapter implements ExchangeAdapter {
       return { ok: false, reason: "request timestamp expired" };
     }
     // v2 signs the query string of a GET; v3 signs the bare path (the URL already carries it).
-    const query = req.path.startsWith("/v2/") && req.method === "GET" && req.rawQuery !== "" ? `?${req.rawQuery}` : "";
+    const query =
+      req.path.startsWith("/v2/") && req.method === "GET" && req.rawQuery !== ""
+        ? `?${req.rawQuery}`
+        : "";
     const message = timestamp + req.method + req.path + query + req.body;
     const expected = createHmac("sha256", account.verifier.secret).update(message).digest("hex");
     const sent = header(req, "cb-access-sign") ?? "";
-    const same = sent.length === expected.length && timingSafeEqual(Buffer.from(sent), Buffer.from(expected));
+    const same =
+      sent.length === expected.length && timingSafeEqual(Buffer.from(sent), Buffer.from(expected));
     return same ? { ok: true, account } : { ok: false, reason: "invalid signature" };
   }
 
@@ -215,10 +342,17 @@ export class CoinbaseAdapter implements ExchangeAdapter {
     const [headPart, claimsPart, signaturePart] = token.split(".");
     const head = decodePart(headPart);
     const claims = decodePart(claimsPart);
-    if (head === undefined || claims === undefined || signaturePart === undefined) return { ok: false, reason: "malformed token" };
-    const account = typeof claims.sub === "string" ? this.state.account("coinbase", claims.sub) : undefined;
+    if (head === undefined || claims === undefined || signaturePart === undefined)
+      return { ok: false, reason: "malformed token" };
+    const account =
+      typeof claims.sub === "string" ? this.state.account("coinbase", claims.sub) : undefined;
     const verifier = account?.verifier;
-    if (account === undefined || verifier === undefined || verifier === null || verifier.kind === "hmac") {
+    if (
+      account === undefined ||
+      verifier === undefined ||
+      verifier === null ||
+      verifier.kind === "hmac"
+    ) {
       return { ok: false, reason: "invalid api key" };
     }
     if (head.kid !== account.apiKey) return { ok: false, reason: "kid does not match sub" };
@@ -227,30 +361,39 @@ export class CoinbaseAdapter implements ExchangeAdapter {
     const es256 = verifier.kind === "es256";
     if (head.alg !== (es256 ? "ES256" : "EdDSA")) return { ok: false, reason: "wrong algorithm" };
     const valid = es256
-      ? signature.length === 64 && verify("sha256", signed, { key: verifier.publicKey, dsaEncoding: "ieee-p1363" }, signature)
+      ? signature.length === 64 &&
+        verify("sha256", signed, { key: verifier.publicKey, dsaEncoding: "ieee-p1363" }, signature)
       : verify(null, signed, verifier.publicKey, signature);
     if (!valid) return { ok: false, reason: "invalid signature" };
     const iss = es256 ? "coinbase-cloud" : "cdp";
     const aud = es256 ? "retail_rest_api_proxy" : "cdp_service";
     if (claims.iss !== iss) return { ok: false, reason: "wrong issuer" };
-    if (!(Array.isArray(claims.aud) ? claims.aud.includes(aud) : claims.aud === aud)) return { ok: false, reason: "wrong audience" };
+    if (!(Array.isArray(claims.aud) ? claims.aud.includes(aud) : claims.aud === aud))
+      return { ok: false, reason: "wrong audience" };
     const now = req.now / 1000;
     const nbf = typeof claims.nbf === "number" ? claims.nbf : Number.NaN;
     const exp = typeof claims.exp === "number" ? claims.exp : Number.NaN;
-    if (!(nbf <= now + 1 && now < exp && exp - nbf <= JWT_MAX_LIFETIME_S)) return { ok: false, reason: "token expired or not yet valid" };
+    if (!(nbf <= now + 1 && now < exp && exp - nbf <= JWT_MAX_LIFETIME_S))
+      return { ok: false, reason: "token expired or not yet valid" };
     const uris: unknown[] = es256 ? [claims.uri] : Array.isArray(claims.uris) ? claims.uris : [];
     const expected = `${req.method} ${req.host}${req.path}`;
     const matches = uris.some(
       (uri) => typeof uri === "string" && uri.replace(/^(\S+) https?:\/\//, "$1 ") === expected,
     );
-    return matches ? { ok: true, account } : { ok: false, reason: "uri claim does not match the request" };
+    return matches
+      ? { ok: true, account }
+      : { ok: false, reason: "uri claim does not match the request" };
   }
 
   private v3Accounts(req: ParsedRequest, account: Account): Reply {
     const limitText = req.query.get("limit");
     const limit = limitText === null ? 49 : Number(limitText);
     if (!Number.isInteger(limit) || limit < 1) {
-      return json(400, { error: "INVALID_ARGUMENT", error_details: "invalid limit", message: "invalid limit" }, "invalid_argument");
+      return json(
+        400,
+        { error: "INVALID_ARGUMENT", error_details: "invalid limit", message: "invalid limit" },
+        "invalid_argument",
+      );
     }
     const list = wallets(account);
     const cursor = req.query.get("cursor");
@@ -258,7 +401,11 @@ export class CoinbaseAdapter implements ExchangeAdapter {
     if (cursor !== null && cursor !== "") {
       const at = list.findIndex((w) => w.id === cursor);
       if (at < 0) {
-        return json(400, { error: "INVALID_ARGUMENT", error_details: "invalid cursor", message: "invalid cursor" }, "invalid_argument");
+        return json(
+          400,
+          { error: "INVALID_ARGUMENT", error_details: "invalid cursor", message: "invalid cursor" },
+          "invalid_argument",
+        );
       }
       start = at + 1;
     }
@@ -299,7 +446,11 @@ export class CoinbaseAdapter implements ExchangeAdapter {
     const limitText = req.query.get("limit");
     const requested = limitText === null ? 25 : Number(limitText);
     if (!Number.isInteger(requested) || requested < 1) {
-      return json(400, { errors: [{ id: "invalid_request", message: "limit is invalid" }] }, "invalid_request");
+      return json(
+        400,
+        { errors: [{ id: "invalid_request", message: "limit is invalid" }] },
+        "invalid_request",
+      );
     }
     const limit = Math.min(requested, 300);
     const list = wallets(account);
@@ -307,7 +458,12 @@ export class CoinbaseAdapter implements ExchangeAdapter {
     let start = 0;
     if (after !== null && after !== "") {
       const at = list.findIndex((w) => w.id === after);
-      if (at < 0) return json(400, { errors: [{ id: "invalid_request", message: "starting_after is invalid" }] }, "invalid_request");
+      if (at < 0)
+        return json(
+          400,
+          { errors: [{ id: "invalid_request", message: "starting_after is invalid" }] },
+          "invalid_request",
+        );
       start = at + 1;
     }
     const page = list.slice(start, start + limit);
@@ -342,7 +498,10 @@ export class CoinbaseAdapter implements ExchangeAdapter {
               type: info.fiat ? "fiat" : "crypto",
               asset_id: stableUuid(`asset/${w.code}`),
             },
-            balance: { amount: padDecimals(add(w.holding.free, w.holding.used), info.exponent), currency: w.code },
+            balance: {
+              amount: padDecimals(add(w.holding.free, w.holding.used), info.exponent),
+              currency: w.code,
+            },
             created_at: account.createdAt,
             updated_at: account.createdAt,
             resource: "account",
@@ -364,10 +523,23 @@ export class CoinbaseAdapter implements ExchangeAdapter {
         return this.products(req);
       case `${V3}time`: {
         const iso = new Date(req.now).toISOString();
-        return json(200, { iso, epochSeconds: String(Math.floor(req.now / 1000)), epochMillis: String(req.now) }, null);
+        return json(
+          200,
+          { iso, epochSeconds: String(Math.floor(req.now / 1000)), epochMillis: String(req.now) },
+          null,
+        );
       }
       case "/v2/time":
-        return json(200, { data: { iso: new Date(req.now).toISOString().replace(/\.\d{3}Z$/, "Z"), epoch: Math.floor(req.now / 1000) } }, null);
+        return json(
+          200,
+          {
+            data: {
+              iso: new Date(req.now).toISOString().replace(/\.\d{3}Z$/, "Z"),
+              epoch: Math.floor(req.now / 1000),
+            },
+          },
+          null,
+        );
       default:
         return this.notFound(v3);
     }

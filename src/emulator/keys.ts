@@ -2,7 +2,14 @@
  * Test/demo credentials in the shapes each exchange issues. Every call makes fresh random
  * material; nothing here is a real key and nothing should be committed.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomBytes, randomUUID } from "node:crypto";
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+  randomUUID,
+} from "node:crypto";
 
 const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const UPPER_ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -51,7 +58,10 @@ export function newCoinbaseHmacKey(): { apiKey: string; secret: string } {
 
 /** Alpaca: 20-character key id ("PK" like paper keys) and a 40-character secret. */
 export function newAlpacaKey(): { apiKey: string; secret: string } {
-  return { apiKey: `PK${randomString(18, UPPER_ALPHANUMERIC)}`, secret: randomString(40, ALPHANUMERIC) };
+  return {
+    apiKey: `PK${randomString(18, UPPER_ALPHANUMERIC)}`,
+    secret: randomString(40, ALPHANUMERIC),
+  };
 }
 
 export type CoinbaseVerifier =

@@ -5,7 +5,15 @@
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { add, padDecimals } from "./decimal.js";
-import { type ExchangeAdapter, gatewayPage, header, json, type ParsedRequest, type Reply, text } from "./server.js";
+import {
+  type ExchangeAdapter,
+  gatewayPage,
+  header,
+  json,
+  type ParsedRequest,
+  type Reply,
+  text,
+} from "./server.js";
 import type { Account, EmulatorState } from "./state.js";
 
 /** Unified code -> Kraken asset id, for the assets that carry Kraken's legacy X/Z prefix. */
@@ -96,22 +104,33 @@ export class KrakenAdapter implements ExchangeAdapter {
   handle(req: ParsedRequest, revoked: boolean): Reply {
     if (req.path.startsWith("/0/public/")) return this.public(req);
     if (req.path === "/0/private/BalanceEx" || req.path === "/0/private/Balance") {
-      if (req.method !== "POST") return json(405, { error: ["EGeneral:Invalid arguments"] }, "EGeneral:Invalid arguments");
+      if (req.method !== "POST")
+        return json(405, { error: ["EGeneral:Invalid arguments"] }, "EGeneral:Invalid arguments");
       return this.private(req, revoked);
     }
     return json(404, { error: ["EGeneral:Unknown method"] }, "EGeneral:Unknown method");
   }
 
-  faultReply(kind: "http" | "rate_limit" | "invalid_nonce" | "malformed", _req: ParsedRequest, status: number): Reply {
+  faultReply(
+    kind: "http" | "rate_limit" | "invalid_nonce" | "malformed",
+    _req: ParsedRequest,
+    status: number,
+  ): Reply {
     switch (kind) {
       case "rate_limit":
         return fail("EAPI:Rate limit exceeded");
       case "invalid_nonce":
         return fail("EAPI:Invalid nonce");
       case "malformed":
-        return text(200, '{"error":[],"result":{"ZUSD":{"balance":"12', "malformed", "application/json");
+        return text(
+          200,
+          '{"error":[],"result":{"ZUSD":{"balance":"12',
+          "malformed",
+          "application/json",
+        );
       case "http":
-        if (status === 500) return json(500, { error: ["EGeneral:Internal error"] }, `http ${status}`);
+        if (status === 500)
+          return json(500, { error: ["EGeneral:Internal error"] }, `http ${status}`);
         if (status === 503) return json(503, { error: ["EService:Unavailable"] }, `http ${status}`);
         return gatewayPage(status);
     }
@@ -119,7 +138,8 @@ export class KrakenAdapter implements ExchangeAdapter {
 
   private private(req: ParsedRequest, revoked: boolean): Reply {
     const apiKey = header(req, "api-key");
-    const account = revoked || apiKey === undefined ? undefined : this.state.account("kraken", apiKey);
+    const account =
+      revoked || apiKey === undefined ? undefined : this.state.account("kraken", apiKey);
     if (account === undefined) return fail("EAPI:Invalid key");
     if (!this.signatureValid(req, account)) return fail("EAPI:Invalid signature");
     const nonceText = formParams(req).nonce ?? "";
@@ -145,7 +165,9 @@ export class KrakenAdapter implements ExchangeAdapter {
     const sent = header(req, "api-sign");
     if (sent === undefined) return false;
     const nonce = formParams(req).nonce ?? "";
-    const digest = createHash("sha256").update(nonce + req.body).digest();
+    const digest = createHash("sha256")
+      .update(nonce + req.body)
+      .digest();
     const expected = createHmac("sha512", Buffer.from(account.secret, "base64"))
       .update(Buffer.concat([Buffer.from(req.path), digest]))
       .digest();
@@ -165,14 +187,23 @@ export class KrakenAdapter implements ExchangeAdapter {
   }
 
   private public(req: ParsedRequest): Reply {
-    const params = req.method === "POST" ? { ...Object.fromEntries(req.query), ...formParams(req) } : Object.fromEntries(req.query);
+    const params =
+      req.method === "POST"
+        ? { ...Object.fromEntries(req.query), ...formParams(req) }
+        : Object.fromEntries(req.query);
     switch (req.path) {
       case "/0/public/Time": {
         const now = new Date(req.now);
-        return ok({ unixtime: Math.floor(req.now / 1000), rfc1123: now.toUTCString().replace("GMT", "+0000") });
+        return ok({
+          unixtime: Math.floor(req.now / 1000),
+          rfc1123: now.toUTCString().replace("GMT", "+0000"),
+        });
       }
       case "/0/public/SystemStatus":
-        return ok({ status: "online", timestamp: new Date(req.now).toISOString().replace(/\.\d{3}Z$/, "Z") });
+        return ok({
+          status: "online",
+          timestamp: new Date(req.now).toISOString().replace(/\.\d{3}Z$/, "Z"),
+        });
       case "/0/public/Assets":
         return this.assets(params.asset);
       case "/0/public/AssetPairs":
@@ -187,7 +218,8 @@ export class KrakenAdapter implements ExchangeAdapter {
   private knownCodes(): string[] {
     const codes = new Set<string>(["USD", "EUR"]);
     for (const code of this.state.pricesOf("kraken").keys()) codes.add(code);
-    for (const account of this.state.accountsOf("kraken")) for (const code of account.balances.keys()) codes.add(code);
+    for (const account of this.state.accountsOf("kraken"))
+      for (const code of account.balances.keys()) codes.add(code);
     return [...codes];
   }
 
@@ -208,7 +240,8 @@ export class KrakenAdapter implements ExchangeAdapter {
         status: "enabled",
       };
     }
-    if (wanted !== undefined && Object.keys(result).length < wanted.length) return fail("EQuery:Unknown asset");
+    if (wanted !== undefined && Object.keys(result).length < wanted.length)
+      return fail("EQuery:Unknown asset");
     return ok(result);
   }
 
@@ -222,7 +255,8 @@ export class KrakenAdapter implements ExchangeAdapter {
       if (wanted !== undefined && !wanted.includes(id) && !wanted.includes(alt)) continue;
       result[id] = build(base, id);
     }
-    if (wanted !== undefined && Object.keys(result).length < wanted.length) return fail("EQuery:Unknown asset pair");
+    if (wanted !== undefined && Object.keys(result).length < wanted.length)
+      return fail("EQuery:Unknown asset pair");
     return ok(result);
   }
 

@@ -3,7 +3,13 @@
  * the request arrives (nonces, counters and balances are judged at arrival, like the exchange
  * would); latency only delays sending it, so no request ever blocks the event loop.
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { Account, EmulatorState } from "./state.js";
@@ -41,14 +47,23 @@ export interface ExchangeAdapter {
   /** The normal answer. `revoked`: treat the claimed key exactly like an unknown key. */
   handle(req: ParsedRequest, revoked: boolean): Reply;
   /** The exchange's own answer for a fault kind. */
-  faultReply(kind: "http" | "rate_limit" | "invalid_nonce" | "malformed", req: ParsedRequest, status: number): Reply;
+  faultReply(
+    kind: "http" | "rate_limit" | "invalid_nonce" | "malformed",
+    req: ParsedRequest,
+    status: number,
+  ): Reply;
 }
 
 export function json(status: number, value: unknown, error: string | null): Reply {
   return { status, body: JSON.stringify(value), contentType: "application/json", error };
 }
 
-export function text(status: number, body: string, error: string | null, contentType = "text/plain; charset=utf-8"): Reply {
+export function text(
+  status: number,
+  body: string,
+  error: string | null,
+  contentType = "text/plain; charset=utf-8",
+): Reply {
   return { status, body, contentType, error };
 }
 
@@ -59,7 +74,11 @@ export function header(req: ParsedRequest, name: string): string | undefined {
 
 /** Cloudflare-style gateway page, what a 502/503/504 in front of an exchange looks like. */
 export function gatewayPage(status: number): Reply {
-  const reason: Record<number, string> = { 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Time-out" };
+  const reason: Record<number, string> = {
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Time-out",
+  };
   const title = `${status} ${reason[status] ?? "Error"}`;
   return text(
     status,
@@ -83,9 +102,9 @@ export class ExchangeServer {
     private readonly state: EmulatorState,
     private readonly requests: RecordedRequest[],
   ) {
+    // Node's default keep-alive is kept so clients reuse connections as they would with the
+    // exchange; close() ends idle and hung connections itself.
     this.server = createServer((req, res) => this.receive(req, res));
-    // Undici keeps connections alive; a short idle timeout keeps close() quick.
-    this.server.keepAliveTimeout = 1000;
   }
 
   listen(): Promise<string> {
@@ -144,7 +163,8 @@ export class ExchangeServer {
     };
     const apiKey = this.adapter.claimedKey(parsed);
     const query: Record<string, string> = {};
-    for (const [key, value] of parsed.query) query[key] = key in query ? `${query[key]},${value}` : value;
+    for (const [key, value] of parsed.query)
+      query[key] = key in query ? `${query[key]},${value}` : value;
     const record: RecordedRequest = {
       exchange: this.adapter.id,
       method: parsed.method,

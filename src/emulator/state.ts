@@ -53,7 +53,9 @@ export function toHoldings(
   for (const [code, amount] of Object.entries(balances)) {
     const used = amount.used ?? "0";
     if (!isDecimal(amount.free) || !isDecimal(used)) {
-      throw new TypeError(`${where}: balance ${code} must be decimal strings, got ${JSON.stringify(amount)}`);
+      throw new TypeError(
+        `${where}: balance ${code} must be decimal strings, got ${JSON.stringify(amount)}`,
+      );
     }
     out.set(code, { free: normalize(amount.free), used: normalize(used) });
   }
@@ -83,7 +85,8 @@ export class EmulatorState {
   addAccount(seed: AccountSeed): void {
     const where = `${seed.exchange} account ${seed.apiKey}`;
     if (!(seed.exchange in this.accounts)) throw new TypeError(`unknown exchange ${seed.exchange}`);
-    if (seed.apiKey === "" || seed.secret === "") throw new TypeError(`${where}: apiKey and secret are required`);
+    if (seed.apiKey === "" || seed.secret === "")
+      throw new TypeError(`${where}: apiKey and secret are required`);
     const account: Account = {
       exchange: seed.exchange,
       apiKey: seed.apiKey,
@@ -113,14 +116,16 @@ export class EmulatorState {
 
   require(exchange: ExchangeId, apiKey: string): Account {
     const account = this.accounts[exchange].get(apiKey);
-    if (account === undefined) throw new Error(`no ${exchange} account with key ${apiKey}; call addAccount first`);
+    if (account === undefined)
+      throw new Error(`no ${exchange} account with key ${apiKey}; call addAccount first`);
     return account;
   }
 
   setPrices(exchange: ExchangeId, usdPrices: Record<string, string>): void {
     const prices = this.prices[exchange];
     for (const [code, price] of Object.entries(usdPrices)) {
-      if (!isDecimal(price)) throw new TypeError(`${exchange} price ${code} must be a decimal string, got ${price}`);
+      if (!isDecimal(price))
+        throw new TypeError(`${exchange} price ${code} must be a decimal string, got ${price}`);
       prices.set(code, normalize(price));
     }
   }

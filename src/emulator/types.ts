@@ -2,8 +2,6 @@
 
 export type ExchangeId = "kraken" | "coinbase" | "alpaca";
 
-export const EXCHANGE_IDS: readonly ExchangeId[] = ["kraken", "coinbase", "alpaca"];
-
 /** Decimal strings, kept exact end to end. */
 export interface AssetAmount {
   free: string;

@@ -1,16 +1,33 @@
 /**
  * The Kraken queue. Kraken nonces must strictly increase per API key and its private endpoints
  * are rate limited per key, so every private Kraken request passes through one lane that keeps
- * at least `spacingMs` between the starts of consecutive requests on one key, never runs two
+ * at least `spacingMs` between the sends of consecutive requests on one key, never runs two
  * requests on one key at once, and runs at most `concurrency` Kraken requests overall (default 1:
  * the original system's strictly sequential behaviour).
  */
 export interface KrakenLaneOptions {
   spacingMs?: number;
   concurrency?: number;
+  /**
+   * Extends the lane across processes: a lock per key, and the last send per key, kept in the
+   * cache directory, so two runs never use one key at once or send nonces out of order.
+   */
+  shared?: SharedLaneState;
+}
+
+/** Cross-process state of the lane (the disk cache implements it). */
+export interface SharedLaneState {
+  lock(name: string, waitMs: number, leaseMs: number): Promise<(() => Promise<void>) | null>;
+  readMark(name: string): Promise<number>;
+  writeMark(name: string, value: number): Promise<void>;
 }
 
 export const DEFAULT_KRAKEN_SPACING_MS = 1100;
+
+/** A lane lock older than this belongs to a run that died mid-request (requests time out well before). */
+const SHARED_LEASE_MS = 60_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Waiting {
   key: string;
@@ -20,24 +37,31 @@ interface Waiting {
 export class KrakenLane {
   readonly spacingMs: number;
   readonly concurrency: number;
+  private readonly shared: SharedLaneState | undefined;
   private readonly waiting: Waiting[] = [];
   private readonly busyKeys = new Set<string>();
-  private readonly lastStart = new Map<string, number>();
+  /** Epoch ms of the last send per key (epoch, not monotonic, to compare with other processes). */
+  private readonly lastSend = new Map<string, number>();
   private inFlight = 0;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(options: KrakenLaneOptions = {}) {
     this.spacingMs = options.spacingMs ?? DEFAULT_KRAKEN_SPACING_MS;
     this.concurrency = Math.max(1, options.concurrency ?? 1);
+    this.shared = options.shared;
   }
 
-  /** Runs `task` (one private request on `key`, a key fingerprint) when the lane allows it. */
-  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `task` (one private request on `key`, a key fingerprint) when the lane allows it. The
+   * task calls `paceSend()` right before its request goes out; it returns once the spacing since
+   * the previous send on that key, in this process or another, has passed.
+   */
+  run<T>(key: string, task: (paceSend: () => Promise<void>) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.waiting.push({
         key,
         start: () => {
-          task()
+          this.holdKey(key, task)
             .then(resolve, reject)
             .finally(() => {
               this.inFlight -= 1;
@@ -50,6 +74,31 @@ export class KrakenLane {
     });
   }
 
+  private async holdKey<T>(
+    key: string,
+    task: (paceSend: () => Promise<void>) => Promise<T>,
+  ): Promise<T> {
+    const name = `kraken-${key}`;
+    const release = await this.shared?.lock(name, SHARED_LEASE_MS, SHARED_LEASE_MS);
+    try {
+      return await task(async () => {
+        const previous = Math.max(
+          this.lastSend.get(key) ?? 0,
+          (await this.shared?.readMark(name)) ?? 0,
+        );
+        // +1: Date.now() truncates to the millisecond; the gap must hold at the wire.
+        const wait = previous + this.spacingMs + 1 - Date.now();
+        if (wait > 0) await sleep(wait);
+        const now = Date.now();
+        this.lastSend.set(key, now);
+        await this.shared?.writeMark(name, now);
+      });
+    } finally {
+      await release?.();
+    }
+  }
+
+  /** Starts every waiting request whose key is free and due, up to the concurrency. */
   private pump(): void {
     if (this.timer) {
       clearTimeout(this.timer);
@@ -58,25 +107,19 @@ export class KrakenLane {
     let earliest = Number.POSITIVE_INFINITY;
     for (let i = 0; i < this.waiting.length && this.inFlight < this.concurrency; ) {
       const item = this.waiting[i] as Waiting;
-      if (this.busyKeys.has(item.key)) {
-        i += 1;
-        continue;
-      }
-      const readyAt = (this.lastStart.get(item.key) ?? Number.NEGATIVE_INFINITY) + this.spacingMs;
-      const now = performance.now();
-      if (readyAt > now) {
-        earliest = Math.min(earliest, readyAt);
+      const dueAt = (this.lastSend.get(item.key) ?? 0) + this.spacingMs;
+      if (this.busyKeys.has(item.key) || dueAt > Date.now()) {
+        if (!this.busyKeys.has(item.key)) earliest = Math.min(earliest, dueAt);
         i += 1;
         continue;
       }
       this.waiting.splice(i, 1);
       this.inFlight += 1;
       this.busyKeys.add(item.key);
-      this.lastStart.set(item.key, now);
       item.start();
     }
     if (this.waiting.length > 0 && this.inFlight < this.concurrency && earliest < Infinity) {
-      this.timer = setTimeout(() => this.pump(), Math.max(1, earliest - performance.now()));
+      this.timer = setTimeout(() => this.pump(), Math.max(1, earliest - Date.now()));
     }
   }
 }

@@ -31,7 +31,12 @@ export function renderStatus(report: Report, options: StatusOptions = {}): strin
   for (const account of accounts) {
     for (const row of account.rows) {
       const state = rowState(row);
-      const paint = state === "ok" ? c.green : state === "no_credentials" || state === "disabled" ? c.yellow : c.red;
+      const paint =
+        state === "ok"
+          ? c.green
+          : state === "no_credentials" || state === "disabled"
+            ? c.yellow
+            : c.red;
       const age = row.ageSeconds === null ? "" : ` (${formatAge(row.ageSeconds)})`;
       const cells = [
         account.kind === "platform" ? "platform" : account.id,
@@ -51,7 +56,10 @@ export function renderStatus(report: Report, options: StatusOptions = {}): strin
 
 /** Per-asset breakdown (--assets): one table of every asset held, with its USD value. */
 export function renderAssets(report: Report, options: { color?: boolean } = {}): string {
-  const table = grid(["Account", "Broker", "Asset", "Free", "Used", "Total", "USD"], options.color ?? false);
+  const table = grid(
+    ["Account", "Broker", "Asset", "Free", "Used", "Total", "USD"],
+    options.color ?? false,
+  );
   const accounts = [...(report.platform ? [report.platform] : []), ...report.users];
   for (const account of accounts) {
     for (const row of account.rows) {

@@ -62,7 +62,9 @@ export function renderTable(report: Report, options: TableOptions = {}): string 
     return note ? `${body}  ${note}` : body;
   };
   const brokerLines = (account: ReportAccount, indent: number) =>
-    account.rows.map((row) => line(indent, row.broker.toUpperCase(), row.usdCents, rowNote(row, c)));
+    account.rows.map((row) =>
+      line(indent, row.broker.toUpperCase(), row.usdCents, rowNote(row, c)),
+    );
 
   const out: string[] = [
     HEAVY,
@@ -101,7 +103,9 @@ export function renderTable(report: Report, options: TableOptions = {}): string 
   );
   if (report.failedCount > 0) {
     const n = report.failedCount;
-    out.push(c.red(`⚠ ${n} broker account${n === 1 ? "" : "s"} did not answer: the totals are partial.`));
+    out.push(
+      c.red(`⚠ ${n} broker account${n === 1 ? "" : "s"} did not answer: the totals are partial.`),
+    );
   }
   return `${out.join("\n")}\n`;
 }

@@ -1,8 +1,16 @@
 import type { BalanceFetcher } from "../brokers/fetch-account-balance.js";
-import { type AccountBalance, BrokerOptionsSchema } from "../brokers/types.js";
+import type { AccountBalance } from "../brokers/types.js";
+import { cacheKey, type DiskBalanceCache } from "../cache/balance-cache.js";
+import { type CachePolicy, type Figure, fetchThroughCache } from "../cache/cached-fetch.js";
 import type { AccountConfig, BrokerAccountConfig, LoadedConfig } from "../config/index.js";
 import { mapBounded } from "../queue/map-bounded.js";
-import { type AccountInput, type BrokerRow, buildReport, type Report, type SortOrder } from "./model.js";
+import {
+  type AccountInput,
+  type BrokerRow,
+  buildReport,
+  type Report,
+  type SortOrder,
+} from "./model.js";
 
 export interface CollectOptions {
   fetcher: BalanceFetcher;
@@ -14,7 +22,17 @@ export interface CollectOptions {
   brokers?: readonly string[];
   sort?: SortOrder;
   now?: () => Date;
+  /** The balance cache and how to use it; without it every figure is fetched live. */
+  cache?: { store: DiskBalanceCache; policy: CachePolicy };
 }
+
+const NO_CACHE: CachePolicy = {
+  mode: "off",
+  ttlMs: 0,
+  staleMaxAgeMs: 0,
+  lockWaitMs: 0,
+  lockLeaseMs: 0,
+};
 
 interface Job {
   account: AccountConfig;
@@ -22,7 +40,10 @@ interface Job {
 }
 
 /** The row of a broker that is listed but not fetched (disabled user or broker). */
-function disabledRow(broker: BrokerAccountConfig, valuation: AccountBalance["valuation"]): BrokerRow {
+function disabledRow(
+  broker: BrokerAccountConfig,
+  valuation: AccountBalance["valuation"],
+): BrokerRow {
   return {
     broker: broker.broker,
     status: "ok",
@@ -43,7 +64,10 @@ function disabledRow(broker: BrokerAccountConfig, valuation: AccountBalance["val
  * Fetches every configured account's brokers, concurrently where allowed, and builds the report.
  * Every configured user and broker ends up as a row, whatever happened to its fetch.
  */
-export async function collectReport(config: LoadedConfig, options: CollectOptions): Promise<Report> {
+export async function collectReport(
+  config: LoadedConfig,
+  options: CollectOptions,
+): Promise<Report> {
   const userFilter = options.users?.length ? new Set(options.users) : null;
   const brokerFilter = options.brokers?.length
     ? new Set(options.brokers.map((b) => b.toLowerCase()))
@@ -61,13 +85,27 @@ export async function collectReport(config: LoadedConfig, options: CollectOption
       ? account.brokers.filter((b) => b.enabled).map((broker) => ({ account, broker }))
       : [],
   );
-  const fetchJob = async (job: Job): Promise<AccountBalance> =>
-    options.fetcher.fetchAccountBalance({
-      broker: job.broker.broker,
-      credentials: job.broker.credentials,
-      apiUrl: job.broker.apiUrl,
-      options: BrokerOptionsSchema.parse(job.broker.options),
-    });
+  const fetchJob = async ({ account, broker }: Job): Promise<Figure> => {
+    const brokerOptions = broker.options;
+    const fetchLive = () =>
+      options.fetcher.fetchAccountBalance({
+        broker: broker.broker,
+        credentials: broker.credentials,
+        apiUrl: broker.apiUrl,
+        options: brokerOptions,
+      });
+    const key = broker.credentials
+      ? cacheKey({
+          account: `${account.kind}:${account.id}`,
+          broker: broker.broker,
+          apiKey: broker.credentials.apiKey,
+          apiUrl: broker.apiUrl,
+          valuation: brokerOptions.valuation ?? options.fetcher.defaultValuation,
+        })
+      : null;
+    const cache = options.cache;
+    return fetchThroughCache(cache?.store ?? null, cache?.policy ?? NO_CACHE, key, fetchLive);
+  };
   // Kraken jobs wait in their lane, not in a pool slot another broker could use.
   const kraken = jobs.filter((job) => job.broker.broker === "kraken");
   const others = jobs.filter((job) => job.broker.broker !== "kraken");
@@ -75,9 +113,9 @@ export async function collectReport(config: LoadedConfig, options: CollectOption
     Promise.all(kraken.map(fetchJob)),
     mapBounded(others, options.concurrency ?? 16, fetchJob),
   ]);
-  const results = new Map<BrokerAccountConfig, AccountBalance>();
-  kraken.forEach((job, i) => results.set(job.broker, krakenResults[i] as AccountBalance));
-  others.forEach((job, i) => results.set(job.broker, otherResults[i] as AccountBalance));
+  const results = new Map<BrokerAccountConfig, Figure>();
+  for (const [i, job] of kraken.entries()) results.set(job.broker, krakenResults[i] as Figure);
+  for (const [i, job] of others.entries()) results.set(job.broker, otherResults[i] as Figure);
 
   const toInput = (account: AccountConfig): AccountInput => ({
     kind: account.kind,
@@ -87,7 +125,12 @@ export async function collectReport(config: LoadedConfig, options: CollectOption
     rows: account.brokers.map((broker) => {
       const fetched = results.get(broker);
       return fetched
-        ? { ...fetched, enabled: true, source: "live" as const, ageSeconds: null }
+        ? {
+            ...fetched.balance,
+            enabled: true,
+            source: fetched.source,
+            ageSeconds: fetched.ageSeconds,
+          }
         : disabledRow(broker, options.fetcher.defaultValuation);
     }),
   });

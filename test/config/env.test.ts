@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: "${VAR}" is the config syntax under test
 import { describe, expect, it } from "vitest";
 import {
   applyDotEnv,
@@ -38,7 +39,7 @@ describe("parseDotEnv", () => {
       'DOUBLE="line1\\nline2 \\"q\\" # not a comment"',
       "SINGLE='raw\\n $x # kept'",
       'TRAILING="v" # comment',
-      "MULTI=\"a",
+      'MULTI="a',
       'b"',
       "CRLF=yes\r",
     ].join("\n");
@@ -92,7 +93,9 @@ describe("credential variable families", () => {
       "KRAKEN_USER_DAIVON",
     ]);
     expect(credentialFamilies("kraken", "user", "alice")).toEqual(["KRAKEN_USER_ALICE"]);
-    expect(credentialFamilies("coinbase", "user", "john.doe@x")).toEqual(["COINBASE_USER_JOHN_DOE_X"]);
+    expect(credentialFamilies("coinbase", "user", "john.doe@x")).toEqual([
+      "COINBASE_USER_JOHN_DOE_X",
+    ]);
   });
 
   it("tries PLATFORM, MASTER, then the plain name for the platform", () => {

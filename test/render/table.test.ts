@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { buildReport } from "../../src/report/model.js";
 import { renderJson } from "../../src/render/json.js";
 import { renderTable } from "../../src/render/table.js";
+import { buildReport } from "../../src/report/model.js";
 import { guideAccounts, row, user } from "../report/fixtures.js";
 
 const trimLines = (text: string) =>
@@ -61,7 +61,10 @@ describe("renderTable", () => {
       users: [
         user("carol", [
           row("kraken", 0, { status: "auth_failed", message: "kraken rejected the API key" }),
-          row("coinbase", 0, { status: "no_credentials", message: "no API credentials configured" }),
+          row("coinbase", 0, {
+            status: "no_credentials",
+            message: "no API credentials configured",
+          }),
           row("alpaca", 1234, { source: "cached", ageSeconds: 45 }),
         ]),
       ],

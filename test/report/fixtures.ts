@@ -19,7 +19,11 @@ export function row(broker: string, cents: number, extra: Partial<BrokerRow> = {
   };
 }
 
-export function user(id: string, rows: BrokerRow[], extra: Partial<AccountInput> = {}): AccountInput {
+export function user(
+  id: string,
+  rows: BrokerRow[],
+  extra: Partial<AccountInput> = {},
+): AccountInput {
   return { kind: "user", id, name: null, enabled: true, rows, ...extra };
 }
 

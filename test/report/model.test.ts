@@ -55,7 +55,11 @@ describe("buildReport", () => {
 
   it("sums many cent amounts whose float sum drifts", () => {
     const rows = Array.from({ length: 10 }, (_, i) => row(`b${i}`, 10));
-    const report = buildReport({ platform: null, users: [user("a", rows)], generatedAt: new Date() });
+    const report = buildReport({
+      platform: null,
+      users: [user("a", rows)],
+      generatedAt: new Date(),
+    });
     expect(report.summary.totalUserCapitalCents).toBe(100);
     expect(Array.from({ length: 10 }, () => 0.1).reduce((a, b) => a + b)).not.toBe(1);
   });

@@ -1,0 +1,126 @@
+import { createHash, randomBytes } from "node:crypto";
+import { chmod, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import { type AccountBalance, AccountBalanceSchema } from "../brokers/types.js";
+import { keyFingerprint } from "../secrets.js";
+import { acquireLock, type ReleaseLock } from "./file-lock.js";
+
+/** Bumped whenever the entry shape changes; entries of another format are ignored and rewritten. */
+export const CACHE_FORMAT = 1;
+
+const CacheEntrySchema = z.object({
+  format: z.literal(CACHE_FORMAT),
+  storedAt: z.number(),
+  balance: AccountBalanceSchema,
+});
+export type CacheEntry = z.infer<typeof CacheEntrySchema>;
+
+/** What identifies one cached figure. The API key only ever enters as its fingerprint. */
+export interface CacheKeyParts {
+  account: string;
+  broker: string;
+  apiKey: string;
+  apiUrl: string | null;
+  valuation: string;
+}
+
+export function cacheKey(parts: CacheKeyParts): string {
+  const identity = [
+    parts.account,
+    keyFingerprint(parts.apiKey),
+    parts.apiUrl ?? "",
+    parts.valuation,
+  ];
+  const digest = createHash("sha256").update(identity.join("\n")).digest("hex").slice(0, 24);
+  return `${parts.broker}-${digest}`;
+}
+
+/**
+ * The on-disk balance cache: one small JSON file per account and broker, private to the user
+ * (directory 0700, files 0600), written atomically (temp file + rename) so a run killed mid-write
+ * leaves the previous entry intact. Holds balances and statuses only, never a credential.
+ */
+export class DiskBalanceCache {
+  private readonly warned = new Set<string>();
+  private ready: Promise<void> | null = null;
+
+  constructor(
+    readonly dir: string,
+    private readonly onWarning: (message: string) => void = () => undefined,
+  ) {}
+
+  private ensureDir(): Promise<void> {
+    this.ready ??= (async () => {
+      await mkdir(join(this.dir, "locks"), { recursive: true, mode: 0o700 });
+      await chmod(this.dir, 0o700);
+    })();
+    return this.ready;
+  }
+
+  private file(key: string): string {
+    return join(this.dir, `${key}.json`);
+  }
+
+  async read(key: string): Promise<CacheEntry | null> {
+    let text: string;
+    try {
+      text = await readFile(this.file(key), "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+      this.warnOnce(key, `cannot read cache entry ${this.file(key)}; fetching live`);
+      return null;
+    }
+    try {
+      const parsed = CacheEntrySchema.safeParse(JSON.parse(text));
+      if (parsed.success) return parsed.data;
+    } catch {
+      // fall through: corrupt or truncated
+    }
+    this.warnOnce(
+      key,
+      `ignoring cache entry ${this.file(key)} (corrupt or from an older version); it will be rewritten`,
+    );
+    return null;
+  }
+
+  async write(key: string, balance: AccountBalance, storedAt = Date.now()): Promise<void> {
+    await this.ensureDir();
+    const entry: CacheEntry = { format: CACHE_FORMAT, storedAt, balance };
+    const target = this.file(key);
+    const temp = `${target}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    try {
+      await writeFile(temp, JSON.stringify(entry), { mode: 0o600 });
+      await rename(temp, target);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      this.warnOnce(key, `cannot write cache entry ${target}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Cross-process lock on one key (single flight, Kraken lanes). Null when the wait timed out. */
+  async lock(name: string, waitMs: number, leaseMs: number): Promise<ReleaseLock | null> {
+    await this.ensureDir();
+    return acquireLock(join(this.dir, "locks", `${name}.lock`), { waitMs, leaseMs });
+  }
+
+  /** A small shared value beside the locks (the last Kraken request start per key). */
+  async readMark(name: string): Promise<number> {
+    try {
+      return Number(await readFile(join(this.dir, "locks", `${name}.last`), "utf8")) || 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  async writeMark(name: string, value: number): Promise<void> {
+    await this.ensureDir();
+    await writeFile(join(this.dir, "locks", `${name}.last`), String(value), { mode: 0o600 });
+  }
+
+  private warnOnce(key: string, message: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.onWarning(message);
+  }
+}

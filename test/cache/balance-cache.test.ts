@@ -1,0 +1,160 @@
+import { mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { AccountBalance } from "../../src/brokers/types.js";
+import { cacheKey, DiskBalanceCache } from "../../src/cache/balance-cache.js";
+import { DEFAULT_CACHE_POLICY, fetchThroughCache } from "../../src/cache/cached-fetch.js";
+
+const scratch = () => mkdtemp(join(tmpdir(), "sub-cache-"));
+
+function balance(cents: number, status: AccountBalance["status"] = "ok"): AccountBalance {
+  return {
+    broker: "kraken",
+    status,
+    message: status === "ok" ? null : "kraken rejected the API key or signature",
+    usdCents: cents,
+    valuation: "cash",
+    assets: status === "ok" ? { USD: { free: "1", used: "0", total: "1", usdCents: cents } } : {},
+    unpriced: [],
+    fetchedAt: new Date().toISOString(),
+    requests: 1,
+  };
+}
+
+const KEY_PARTS = {
+  account: "user:alice",
+  broker: "kraken",
+  apiKey: "K-distinctive-api-key-0001",
+  apiUrl: null,
+  valuation: "cash",
+};
+
+describe("DiskBalanceCache", () => {
+  it("stores privately and atomically, and never the key itself", async () => {
+    const dir = await scratch();
+    const cache = new DiskBalanceCache(join(dir, "c"));
+    const key = cacheKey(KEY_PARTS);
+    await cache.write(key, balance(12345));
+    expect((await cache.read(key))?.balance.usdCents).toBe(12345);
+    expect((await stat(join(dir, "c"))).mode & 0o777).toBe(0o700);
+    const files = await readdir(join(dir, "c"));
+    const entry = files.find((f) => f.endsWith(".json")) as string;
+    expect((await stat(join(dir, "c", entry))).mode & 0o777).toBe(0o600);
+    expect(files.some((f) => f.endsWith(".tmp"))).toBe(false);
+    const text = await readFile(join(dir, "c", entry), "utf8");
+    expect(text).not.toContain(KEY_PARTS.apiKey);
+    expect(key).not.toContain(KEY_PARTS.apiKey);
+  });
+
+  it("keys differ by account, key, origin and valuation", () => {
+    const base = cacheKey(KEY_PARTS);
+    expect(cacheKey({ ...KEY_PARTS, account: "user:bob" })).not.toBe(base);
+    expect(cacheKey({ ...KEY_PARTS, apiKey: "other" })).not.toBe(base);
+    expect(cacheKey({ ...KEY_PARTS, apiUrl: "http://127.0.0.1:1" })).not.toBe(base);
+    expect(cacheKey({ ...KEY_PARTS, valuation: "total" })).not.toBe(base);
+    expect(cacheKey(KEY_PARTS)).toBe(base);
+  });
+
+  it("ignores a corrupt, truncated or old-format entry with one warning, then rewrites it", async () => {
+    const dir = await scratch();
+    const warnings: string[] = [];
+    const cache = new DiskBalanceCache(dir, (m) => warnings.push(m));
+    const key = cacheKey(KEY_PARTS);
+    await cache.write(key, balance(100));
+    const file = join(dir, `${key}.json`);
+    const good = await readFile(file, "utf8");
+    for (const bad of [good.slice(0, 20), "not json", JSON.stringify({ format: 0, storedAt: 1 })]) {
+      await writeFile(file, bad);
+      expect(await cache.read(key)).toBeNull();
+    }
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain("will be rewritten");
+    await cache.write(key, balance(200));
+    expect((await cache.read(key))?.balance.usdCents).toBe(200);
+  });
+});
+
+describe("fetchThroughCache", () => {
+  const key = cacheKey(KEY_PARTS);
+  const counting = (result: AccountBalance) => {
+    const calls = { n: 0 };
+    const fetchLive = async () => {
+      calls.n += 1;
+      return result;
+    };
+    return { calls, fetchLive };
+  };
+
+  it("serves a fresh entry without fetching, and fetches again once it expires", async () => {
+    const cache = new DiskBalanceCache(await scratch());
+    const live = counting(balance(500));
+    const first = await fetchThroughCache(cache, DEFAULT_CACHE_POLICY, key, live.fetchLive);
+    expect(first.source).toBe("live");
+    const second = await fetchThroughCache(cache, DEFAULT_CACHE_POLICY, key, live.fetchLive);
+    expect(second).toMatchObject({ source: "cached", balance: { usdCents: 500 } });
+    expect(live.calls.n).toBe(1);
+    const expired = { ...DEFAULT_CACHE_POLICY, ttlMs: 0 };
+    expect((await fetchThroughCache(cache, expired, key, live.fetchLive)).source).toBe("live");
+    expect(live.calls.n).toBe(2);
+  });
+
+  it("refresh skips reading but writes; off neither reads nor writes", async () => {
+    const cache = new DiskBalanceCache(await scratch());
+    const live = counting(balance(700));
+    await fetchThroughCache(cache, { ...DEFAULT_CACHE_POLICY, mode: "off" }, key, live.fetchLive);
+    expect(await cache.read(key)).toBeNull();
+    await fetchThroughCache(
+      cache,
+      { ...DEFAULT_CACHE_POLICY, mode: "refresh" },
+      key,
+      live.fetchLive,
+    );
+    await fetchThroughCache(
+      cache,
+      { ...DEFAULT_CACHE_POLICY, mode: "refresh" },
+      key,
+      live.fetchLive,
+    );
+    expect(live.calls.n).toBe(3);
+    expect((await cache.read(key))?.balance.usdCents).toBe(700);
+  });
+
+  it("shows the last good figure marked stale when the live fetch fails, keeping the failure", async () => {
+    const cache = new DiskBalanceCache(await scratch());
+    await cache.write(key, balance(4200), Date.now() - 3600_000);
+    const failing = counting(balance(0, "auth_failed"));
+    const figure = await fetchThroughCache(cache, DEFAULT_CACHE_POLICY, key, failing.fetchLive);
+    expect(figure.source).toBe("stale");
+    expect(figure.ageSeconds).toBeGreaterThanOrEqual(3599);
+    expect(figure.balance).toMatchObject({ usdCents: 4200, status: "auth_failed" });
+    // A failure is never cached over the good figure.
+    expect((await cache.read(key))?.balance.status).toBe("ok");
+    const tooOld = { ...DEFAULT_CACHE_POLICY, staleMaxAgeMs: 60_000 };
+    const plain = await fetchThroughCache(cache, tooOld, key, failing.fetchLive);
+    expect(plain).toMatchObject({
+      source: "live",
+      balance: { usdCents: 0, status: "auth_failed" },
+    });
+  });
+
+  it("makes one fetch when two callers ask for one account at once (single flight)", async () => {
+    const dir = await scratch();
+    const a = new DiskBalanceCache(dir);
+    const b = new DiskBalanceCache(dir);
+    let calls = 0;
+    const slow = async () => {
+      calls += 1;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return balance(900);
+    };
+    const policy = { ...DEFAULT_CACHE_POLICY, mode: "refresh" as const };
+    const [x, y] = await Promise.all([
+      fetchThroughCache(a, policy, key, slow),
+      fetchThroughCache(b, policy, key, slow),
+    ]);
+    expect(calls).toBe(1);
+    expect([x.source, y.source].sort()).toEqual(["cached", "live"]);
+    expect(y.balance.usdCents).toBe(900);
+  });
+});
