@@ -47,7 +47,7 @@ export async function fetchThroughCache(
   }
   const startedAt = Date.now();
   const usable = (storedAt: number) =>
-    policy.mode === "use" ? Date.now() - storedAt < policy.ttlMs : storedAt >= startedAt;
+    policy.mode === "use" ? Date.now() - storedAt < policy.ttlMs : storedAt > startedAt;
   const before = policy.mode === "use" ? await cache.read(key) : null;
   if (before && usable(before.storedAt)) {
     return { balance: before.balance, source: "cached", ageSeconds: ageOf(before.storedAt) };

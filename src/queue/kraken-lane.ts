@@ -1,9 +1,13 @@
 /**
  * The Kraken queue. Kraken nonces must strictly increase per API key and its private endpoints
- * are rate limited per key, so every private Kraken request passes through one lane that keeps
- * at least `spacingMs` between the sends of consecutive requests on one key, never runs two
- * requests on one key at once, and runs at most `concurrency` Kraken requests overall (default 1:
- * the original system's strictly sequential behaviour).
+ * are rate limited per key, so every private Kraken request passes through one lane that never
+ * runs two requests on one key at once, runs at most `concurrency` Kraken requests overall
+ * (default 1: the original system's strictly sequential behaviour), and sends a request on a key
+ * only `spacingMs` after the previous one on that key has been answered. Measuring from the
+ * answer, not from our send, is what guarantees the spacing as the exchange sees it: a send can
+ * reach the wire late (connection set-up, a first request's lazy initialisation), an answer
+ * always arrives after the exchange saw the request. It costs one round trip per repeated key,
+ * which only shared keys and retries pay.
  */
 export interface KrakenLaneOptions {
   spacingMs?: number;
@@ -40,8 +44,8 @@ export class KrakenLane {
   private readonly shared: SharedLaneState | undefined;
   private readonly waiting: Waiting[] = [];
   private readonly busyKeys = new Set<string>();
-  /** Epoch ms of the last send per key (epoch, not monotonic, to compare with other processes). */
-  private readonly lastSend = new Map<string, number>();
+  /** Epoch ms the last request per key was answered (epoch: other processes compare it). */
+  private readonly lastDone = new Map<string, number>();
   private inFlight = 0;
   private timer: NodeJS.Timeout | null = null;
 
@@ -54,7 +58,7 @@ export class KrakenLane {
   /**
    * Runs `task` (one private request on `key`, a key fingerprint) when the lane allows it. The
    * task calls `paceSend()` right before its request goes out; it returns once the spacing since
-   * the previous send on that key, in this process or another, has passed.
+   * the previous answer on that key, in this process or another, has passed.
    */
   run<T>(key: string, task: (paceSend: () => Promise<void>) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -82,18 +86,16 @@ export class KrakenLane {
     const release = await this.shared?.lock(name, SHARED_LEASE_MS, SHARED_LEASE_MS);
     try {
       return await task(async () => {
-        const previous = Math.max(
-          this.lastSend.get(key) ?? 0,
-          (await this.shared?.readMark(name)) ?? 0,
-        );
-        // +1: Date.now() truncates to the millisecond; the gap must hold at the wire.
+        const shared = (await this.shared?.readMark(name)) ?? 0;
+        const previous = Math.max(this.lastDone.get(key) ?? 0, shared);
+        // +1: Date.now() truncates to the millisecond.
         const wait = previous + this.spacingMs + 1 - Date.now();
         if (wait > 0) await sleep(wait);
-        const now = Date.now();
-        this.lastSend.set(key, now);
-        await this.shared?.writeMark(name, now);
       });
     } finally {
+      const done = Date.now();
+      this.lastDone.set(key, done);
+      await this.shared?.writeMark(name, done).catch(() => undefined);
       await release?.();
     }
   }
@@ -107,7 +109,7 @@ export class KrakenLane {
     let earliest = Number.POSITIVE_INFINITY;
     for (let i = 0; i < this.waiting.length && this.inFlight < this.concurrency; ) {
       const item = this.waiting[i] as Waiting;
-      const dueAt = (this.lastSend.get(item.key) ?? 0) + this.spacingMs;
+      const dueAt = (this.lastDone.get(item.key) ?? 0) + this.spacingMs;
       if (this.busyKeys.has(item.key) || dueAt > Date.now()) {
         if (!this.busyKeys.has(item.key)) earliest = Math.min(earliest, dueAt);
         i += 1;

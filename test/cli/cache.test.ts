@@ -1,0 +1,180 @@
+import { spawn } from "node:child_process";
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Credentials } from "../../src/brokers/types.js";
+import { type Emulator, startEmulator } from "../../src/emulator/index.js";
+import { ROOT, runCli, scratch, spawnCli, writeJson } from "../helpers/cli.js";
+import { gaps } from "../helpers/gaps.js";
+import { seedAccount } from "../helpers/seed.js";
+
+let emulator: Emulator;
+beforeAll(async () => {
+  emulator = await startEmulator();
+});
+afterAll(() => emulator.close());
+beforeEach(() => {
+  emulator.clearRequests();
+  emulator.setLatency(0);
+});
+
+/** Three users on kraken and coinbase, credentials inline (files are 0600). */
+async function setup(users = ["ann", "ben", "cat"]) {
+  const s = await scratch();
+  const keys: Credentials[] = [];
+  for (const [i, id] of users.entries()) {
+    const kraken = seedAccount(emulator, "kraken", { USD: `${i + 1}00.01` });
+    const coinbase = seedAccount(emulator, "coinbase", { USDC: `${i + 1}0.10` });
+    keys.push(kraken, coinbase);
+    await writeJson(join(s.config, "users", `${id}.json`), {
+      user_id: id,
+      brokers: [
+        { broker: "kraken", credentials: kraken, apiUrl: emulator.urls.kraken },
+        { broker: "coinbase", credentials: coinbase, apiUrl: emulator.urls.coinbase },
+      ],
+    });
+  }
+  const run = (args: string[], nodeArgs: string[] = []) =>
+    runCli(["--config-dir", s.config, "--cache-dir", s.cache, ...args], { cwd: s.dir, nodeArgs });
+  return { ...s, keys, run };
+}
+
+describe("the balance cache across runs", () => {
+  it("a second run inside the TTL makes no request and loads no ccxt; --refresh fetches again", async () => {
+    const s = await setup();
+    const first = await s.run(["--json", "--kraken-spacing", "50"]);
+    expect(first.code).toBe(0);
+    expect(emulator.requests).toHaveLength(6);
+    emulator.clearRequests();
+
+    const trace = ["--import", join(ROOT, "test", "helpers", "trace-ccxt.mjs")];
+    const second = await s.run(["--json"], trace);
+    expect(second.code).toBe(0);
+    expect(emulator.requests).toHaveLength(0);
+    expect(second.stderr).not.toContain("[trace] ccxt module loaded");
+    const doc = JSON.parse(second.stdout);
+    expect(doc.summary).toEqual(JSON.parse(first.stdout).summary);
+    expect(doc.status.users.ann.kraken).toMatchObject({ state: "ok", source: "cached" });
+    expect(doc.status.users.ann.kraken.age_seconds).toBeGreaterThanOrEqual(0);
+
+    const table = await s.run([]);
+    expect(table.stdout).toMatch(/KRAKEN +\$100\.01 {2}\(cached \d+s ago\)/);
+
+    const refreshed = await s.run(["--json", "--refresh", "--kraken-spacing", "50"], trace);
+    expect(emulator.requests).toHaveLength(6);
+    // The tracer is live: a fetching run does report ccxt.
+    expect(refreshed.stderr).toContain("[trace] ccxt module loaded");
+    expect(JSON.parse(refreshed.stdout).status.users.ann.kraken.source).toBe("live");
+  });
+
+  it("--no-cache neither reads nor writes; --cache-ttl 0 always fetches", async () => {
+    const s = await setup(["dan"]);
+    await s.run(["--no-cache"]);
+    expect(await readdir(s.dir)).not.toContain("cache");
+    await s.run(["--cache-ttl", "0"]);
+    await s.run(["--cache-ttl", "0"]);
+    expect(emulator.requests).toHaveLength(6);
+  });
+
+  it("a failing broker shows its last good figure marked stale, and the run still exits 3", async () => {
+    const s = await setup(["eve"]);
+    await s.run([]);
+    emulator.setFault("kraken", s.keys[0]?.apiKey as string, { kind: "revoked" });
+    const json = await s.run(["--json", "--cache-ttl", "0"]);
+    expect(json.code).toBe(3);
+    const doc = JSON.parse(json.stdout);
+    expect(doc.balances.users.eve.kraken).toBe(100.01);
+    expect(doc.status.users.eve.kraken).toMatchObject({ state: "auth_failed", source: "stale" });
+    const table = await s.run(["--cache-ttl", "0"]);
+    expect(table.stdout).toMatch(/KRAKEN +\$100\.01 {2}⚠ stale \d+s ago: auth failed/);
+    const tooOld = await s.run(["--json", "--cache-ttl", "0", "--stale-max-age", "0s"]);
+    expect(JSON.parse(tooOld.stdout).balances.users.eve.kraken).toBe(0);
+  });
+});
+
+describe("the Kraken queue and single flight across processes", () => {
+  it("keeps >= 1.1 s between requests on one key by default, as the exchange sees it", async () => {
+    const s = await scratch();
+    const shared = seedAccount(emulator, "kraken", { USD: "5" });
+    const account = { broker: "kraken", credentials: shared, apiUrl: emulator.urls.kraken };
+    await writeJson(join(s.config, "platform.json"), { brokers: [account] });
+    await writeJson(join(s.config, "users", "x.json"), { user_id: "x", brokers: [account] });
+    await writeJson(join(s.config, "users", "y.json"), { user_id: "y", brokers: [account] });
+    const result = await runCli(["--config-dir", s.config, "--cache-dir", s.cache, "--json"], {
+      cwd: s.dir,
+    });
+    expect(result.code).toBe(0);
+    const sent = emulator.requests.filter((r) => r.apiKey === shared.apiKey);
+    expect(sent).toHaveLength(3);
+    for (const gap of gaps(sent.map((r) => r.startedAt))) expect(gap).toBeGreaterThanOrEqual(1100);
+    expect(sent.every((r) => r.error === null)).toBe(true);
+  });
+
+  it("two runs started together make one request per account and no invalid nonce", async () => {
+    emulator.setLatency(150);
+    const s = await setup(["fin", "gus", "hal", "ivy"]);
+    const args = [
+      "--config-dir",
+      s.config,
+      "--cache-dir",
+      s.cache,
+      "--json",
+      "--kraken-spacing",
+      "200",
+    ];
+    const [a, b] = await Promise.all([runCli(args, { cwd: s.dir }), runCli(args, { cwd: s.dir })]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(JSON.parse(a.stdout).summary).toEqual(JSON.parse(b.stdout).summary);
+    expect(emulator.requests).toHaveLength(8);
+    expect(emulator.requests.filter((r) => r.error !== null)).toEqual([]);
+    const perKey = new Map<string, number>();
+    for (const r of emulator.requests)
+      perKey.set(r.apiKey ?? "", (perKey.get(r.apiKey ?? "") ?? 0) + 1);
+    expect([...perKey.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it("a run killed with SIGKILL mid-fetch blocks the next run for no longer than a moment", async () => {
+    emulator.setLatency(2000);
+    const s = await setup(["jo"]);
+    const args = ["--config-dir", s.config, "--cache-dir", s.cache, "--json"];
+    const victim = spawnCli(args, { cwd: s.dir });
+    // Wait until its requests are on the wire, so it holds the locks.
+    for (let i = 0; i < 100 && emulator.requests.length < 2; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(emulator.requests.length).toBeGreaterThanOrEqual(2);
+    victim.child.kill("SIGKILL");
+    await victim.done;
+    emulator.setLatency(0);
+    const started = Date.now();
+    const next = await runCli(args, { cwd: s.dir });
+    expect(next.code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+});
+
+describe("crash safety of cache writes", () => {
+  it("a writer killed with SIGKILL mid-write leaves every entry readable", async () => {
+    const s = await scratch();
+    const script = `
+      import { DiskBalanceCache } from ${JSON.stringify(join(ROOT, "dist", "cache", "balance-cache.js"))};
+      const cache = new DiskBalanceCache(${JSON.stringify(s.cache)});
+      const assets = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => ["A" + i, { free: "1", used: "0", total: "1", usdCents: null }]));
+      const balance = { broker: "kraken", status: "ok", message: null, usdCents: 1, valuation: "cash", assets, unpriced: [], fetchedAt: new Date().toISOString(), requests: 1 };
+      process.stdout.write("ready\\n");
+      for (let i = 0; ; i++) await cache.write("kraken-" + (i % 4), { ...balance, usdCents: i });
+    `;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    await new Promise((resolve) => child.stdout.once("data", resolve));
+    await new Promise((r) => setTimeout(r, 400));
+    child.kill("SIGKILL");
+    await new Promise((resolve) => child.once("exit", resolve));
+    const { DiskBalanceCache } = await import("../../src/cache/balance-cache.js");
+    const warnings: string[] = [];
+    const cache = new DiskBalanceCache(s.cache, (m) => warnings.push(m));
+    const entries = await Promise.all([0, 1, 2, 3].map((i) => cache.read(`kraken-${i}`)));
+    expect(entries.every((e) => e !== null && e.balance.status === "ok")).toBe(true);
+    expect(warnings).toEqual([]);
+  });
+});
