@@ -44,7 +44,7 @@ Examples:
   $ show-user-balances --json | jq -r '.status.users | to_entries[] | select(any(.value[]; .state != "ok")) | .key'
   $ show-user-balances --status                     # connection detail per account and broker
   $ show-user-balances --user alice --assets        # one user, asset by asset
-  */5 * * * * cd /srv/platform && show-user-balances --json >> balances.ndjson 2>> balances.err
+  */5 * * * * cd /srv/platform && show-user-balances --json | jq -c . >> balances.ndjson 2>> balances.err
 
 Environment:
   .env in the working directory is loaded first (never overriding set variables).
@@ -139,19 +139,20 @@ function buildProgram(): Command {
       "--cache-dir <dir>",
       "balance cache directory (default $XDG_CACHE_HOME/show-user-balances)",
     )
-    .option(
-      "--cache-ttl <duration>",
-      "how long a cached balance is served",
-      parseDuration("--cache-ttl"),
-      120_000,
+    .addOption(
+      new Option("--cache-ttl <duration>", "how long a cached balance is served")
+        .argParser(parseDuration("--cache-ttl"))
+        .default(120_000, "120s"),
     )
     .option("--refresh", "fetch everything live now (the fresh result is still cached)")
     .option("--no-cache", "neither read nor write the cache")
-    .option(
-      "--stale-max-age <duration>",
-      "oldest cached figure shown (marked stale) when a live fetch fails",
-      parseDuration("--stale-max-age"),
-      86_400_000,
+    .addOption(
+      new Option(
+        "--stale-max-age <duration>",
+        "oldest cached figure shown, marked stale, when a live fetch fails",
+      )
+        .argParser(parseDuration("--stale-max-age"))
+        .default(86_400_000, "24h"),
     )
     .option("-v, --verbose", "report retries and other diagnostics on stderr")
     .addHelpText("after", HELP_AFTER)
