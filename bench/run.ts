@@ -28,7 +28,7 @@ const RESULTS = join(BENCH_DIR, "results.json");
 const LATENCY_MS = 100;
 /** Repetitions: start-up runs are cheap and noisy, cold runs are slow and steadier. */
 const REPS_STARTUP = 15;
-const REPS_COLD = 3;
+const REPS_COLD = 5;
 const COLD_SIZES = [1, 10, 100, 500];
 const KRAKEN_KEYS = [1, 5, 20];
 const KRAKEN_CONCURRENCY = [1, 4];
@@ -312,6 +312,8 @@ async function main(): Promise<void> {
     kraken: { counterMax: 1e9, decayPerSecond: 1e9 },
   });
   const benchStarted = performance.now();
+  // The machine may be shared: record how busy it was, next to the numbers.
+  const loadAtStart = os.loadavg().map((v) => round(v, 2));
   const results: Record<string, unknown> = {};
   const budgets: { name: string; target: string; actual: string; pass: boolean }[] = [];
   const budget = (name: string, target: string, actual: string, pass: boolean) => {
@@ -383,46 +385,50 @@ async function main(): Promise<void> {
         cacheHit.ccxtModulesLoadedOnHit === 0,
     );
 
-    // -- Start-up floor: the same cold runs with zero emulated latency ------------------------
-    emu.setLatency(0);
-    const startupOthers: number[] = [];
-    const startupKraken: number[] = [];
-    for (let i = 0; i < REPS_COLD; i += 1) {
-      startupOthers.push((await coldRun(emu, others.slice(0, 1))).ms);
-      startupKraken.push((await coldRun(emu, krakens.slice(0, 1))).ms);
-    }
-    emu.setLatency(LATENCY_MS);
-    const startup = {
-      coinbaseOneAccountMs: round(median(startupOthers), 1),
-      krakenOneAccountMs: round(median(startupKraken), 1),
+    // -- Start-up, for the floors: a one-account cold run with zero emulated latency. Sampled
+    // between the measured runs (not in one block) so load from other work on the machine hits
+    // floors and measurements alike.
+    const startupSamples = { others: [] as number[], kraken: [] as number[] };
+    const sampleStartup = async (kind: "others" | "kraken") => {
+      emu.setLatency(0);
+      try {
+        const one = kind === "kraken" ? krakens.slice(0, 1) : others.slice(0, 1);
+        startupSamples[kind].push((await coldRun(emu, one)).ms);
+      } finally {
+        emu.setLatency(LATENCY_MS);
+      }
     };
-    results.startupAtZeroLatency = startup;
 
     // -- 2. Cold runs, non-Kraken, vs sequential ----------------------------------------------
     const requestChecks: Record<string, RequestCheck> = {};
-    const coldRows: Record<string, unknown>[] = [];
+    const coldRuns: { n: number; accounts: Account[]; conc: number[]; seqMs: number }[] = [];
     for (const n of COLD_SIZES) {
       const accounts = others.slice(0, n);
       const conc: number[] = [];
       for (let i = 0; i < REPS_COLD; i += 1) {
+        await sampleStartup("others");
         const r = await coldRun(emu, accounts);
         conc.push(r.ms);
         requestChecks[`cold N=${n} #${i + 1}`] = r.requests;
       }
       const seq = await coldRun(emu, accounts, ["--concurrency", "1"]);
       requestChecks[`sequential N=${n}`] = seq.requests;
-      const floor = startup.coinbaseOneAccountMs + Math.ceil(n / DEFAULT_CONCURRENCY) * LATENCY_MS;
-      coldRows.push({
+      coldRuns.push({ n, accounts, conc, seqMs: seq.ms });
+    }
+    const startupOthersMs = median(startupSamples.others);
+    const coldRows = coldRuns.map(({ n, accounts, conc, seqMs }) => {
+      const floor = startupOthersMs + Math.ceil(n / DEFAULT_CONCURRENCY) * LATENCY_MS;
+      return {
         accounts: n,
         coinbase: accounts.filter((a) => a.exchange === "coinbase").length,
         alpaca: accounts.filter((a) => a.exchange === "alpaca").length,
         concurrentMedianMs: round(median(conc), 1),
         concurrentRunsMs: conc.map((v) => round(v, 1)),
-        sequentialMs: round(seq.ms, 1),
-        speedup: round(seq.ms / median(conc), 1),
+        sequentialMs: round(seqMs, 1),
+        speedup: round(seqMs / median(conc), 1),
         floorAtDefaultConcurrencyMs: round(floor, 1),
-      });
-    }
+      };
+    });
     // What the 1 s budget needs: the same 100 accounts with every fetch in flight at once.
     const wide: number[] = [];
     for (let i = 0; i < REPS_COLD; i += 1) {
@@ -434,7 +440,8 @@ async function main(): Promise<void> {
       latencyMs: LATENCY_MS,
       brokers: "coinbase (CDP ES256 keys) and alpaca alternating; N=1 is coinbase",
       defaultConcurrency: DEFAULT_CONCURRENCY,
-      startupMs: startup.coinbaseOneAccountMs,
+      startupMs: round(startupOthersMs, 1),
+      startupSamplesMs: startupSamples.others.map((v) => round(v, 1)),
       rows: coldRows,
       n100Concurrency100MedianMs: round(median(wide), 1),
     };
@@ -450,7 +457,7 @@ async function main(): Promise<void> {
       ]),
     );
     console.log(
-      `* floor = start-up (1 account, 0 ms latency: ${ms(startup.coinbaseOneAccountMs)}) + ceil(N/${DEFAULT_CONCURRENCY}) x ${LATENCY_MS} ms`,
+      `* floor = start-up (1 coinbase account, 0 ms latency, median of ${startupSamples.others.length}: ${ms(startupOthersMs)}) + ceil(N/${DEFAULT_CONCURRENCY}) x ${LATENCY_MS} ms`,
     );
     console.log(
       `100 accounts with --concurrency 100: ${ms(median(wide))} (median of ${REPS_COLD})`,
@@ -464,36 +471,42 @@ async function main(): Promise<void> {
     );
 
     // -- 3. Kraken ------------------------------------------------------------------------------
-    const krakenRows: Record<string, unknown>[] = [];
+    const krakenRuns: { k: number; c: number; runs: number[]; spans: number[] }[] = [];
     for (const c of KRAKEN_CONCURRENCY) {
       for (const k of KRAKEN_KEYS) {
         const runs: number[] = [];
         const spans: number[] = [];
         for (let i = 0; i < REPS_COLD; i += 1) {
+          await sampleStartup("kraken");
           const r = await coldRun(emu, krakens.slice(0, k), ["--kraken-concurrency", String(c)]);
           runs.push(r.ms);
           spans.push(r.krakenSpanMs);
           requestChecks[`kraken K=${k} c=${c} #${i + 1}`] = r.requests;
         }
-        const slots = Math.ceil(k / c);
-        const floor = startup.krakenOneAccountMs + slots * LATENCY_MS;
-        const wall = median(runs);
-        krakenRows.push({
-          keys: k,
-          krakenConcurrency: c,
-          medianMs: round(wall, 1),
-          runsMs: runs.map((v) => round(v, 1)),
-          floorMs: round(floor, 1),
-          overFloor: round(wall / floor - 1, 3),
-          requestSpanMs: round(median(spans), 1),
-          requestSpanFloorMs: (slots - 1) * LATENCY_MS,
-        });
+        krakenRuns.push({ k, c, runs, spans });
       }
     }
+    const startupKrakenMs = median(startupSamples.kraken);
+    const krakenRows = krakenRuns.map(({ k, c, runs, spans }) => {
+      const slots = Math.ceil(k / c);
+      const floor = startupKrakenMs + slots * LATENCY_MS;
+      const wall = median(runs);
+      return {
+        keys: k,
+        krakenConcurrency: c,
+        medianMs: round(wall, 1),
+        runsMs: runs.map((v) => round(v, 1)),
+        floorMs: round(floor, 1),
+        overFloor: round(wall / floor - 1, 3),
+        requestSpanMs: round(median(spans), 1),
+        requestSpanFloorMs: (slots - 1) * LATENCY_MS,
+      };
+    });
     results.kraken = {
       latencyMs: LATENCY_MS,
       spacingMs: 1100,
-      startupMs: startup.krakenOneAccountMs,
+      startupMs: round(startupKrakenMs, 1),
+      startupSamplesMs: startupSamples.kraken.map((v) => round(v, 1)),
       floor:
         "start-up (1 Kraken account, 0 ms latency) + ceil(K / concurrency) x latency; one request per key, so the 1.1 s per-key spacing never binds",
       rows: krakenRows,
@@ -512,7 +525,7 @@ async function main(): Promise<void> {
       ]),
     );
     console.log(
-      `* floor = start-up (1 Kraken account, 0 ms latency: ${ms(startup.krakenOneAccountMs)}) + ceil(K/conc) x ${LATENCY_MS} ms; req span = first to last request arrival at the emulator`,
+      `* floor = start-up (1 Kraken account, 0 ms latency, median of ${startupSamples.kraken.length}: ${ms(startupKrakenMs)}) + ceil(K/conc) x ${LATENCY_MS} ms; req span = first to last request arrival at the emulator`,
     );
     const worstKraken = Math.max(...krakenRows.map((r) => r.overFloor as number));
     budget(
@@ -607,14 +620,18 @@ async function main(): Promise<void> {
       cpus: cpus.length,
       cpuModel: cpus[0]?.model ?? "unknown",
       totalMemMb: Math.round(os.totalmem() / 2 ** 20),
-      loadAvg: os.loadavg().map((v) => round(v, 2)),
+      loadAvgAtEnd: os.loadavg().map((v) => round(v, 2)),
     },
+    loadAvgAtStart: loadAtStart,
     settings: { latencyMs: LATENCY_MS, repsStartup: REPS_STARTUP, repsCold: REPS_COLD },
     durationS: round((performance.now() - benchStarted) / 1000, 1),
     ...results,
     budgets,
   };
   await writeFile(RESULTS, `${JSON.stringify(document, null, 2)}\n`);
+  console.log(
+    `\nload average at start ${loadAtStart.join(" ")}, at end ${document.machine.loadAvgAtEnd.join(" ")} (${cpus.length} CPUs)`,
+  );
   console.log(`\nwrote ${RESULTS} (${document.durationS} s)`);
 }
 

@@ -234,21 +234,33 @@ async function main(
   }
   if (hasNoUserBrokers(config)) warn(NO_USER_BROKERS_HELP);
 
+  // settings.json fills in what the command line left at its default.
+  const settings = config.settings;
+  const pick = <T>(flag: keyof CliOptions, fromSettings: T | undefined, fromFlag: T): T =>
+    program.getOptionValueSource(flag) === "cli" || fromSettings === undefined
+      ? fromFlag
+      : fromSettings;
+  const seconds = (value: number | undefined) => (value === undefined ? undefined : value * 1000);
   const report = await runReport(config, {
-    valuation: opts.valuation,
-    timeoutMs: opts.timeout * 1000,
-    attempts: opts.retries,
+    valuation: pick("valuation", settings.valuation, opts.valuation),
+    stablecoins: settings.stablecoins,
+    timeoutMs: pick("timeout", seconds(settings.timeoutSeconds), opts.timeout * 1000),
+    attempts: pick("retries", settings.retries, opts.retries),
     users: opts.user,
     brokers: opts.broker,
     sort: opts.sort,
-    concurrency: opts.concurrency,
-    krakenSpacingMs: opts.krakenSpacing,
-    krakenConcurrency: opts.krakenConcurrency,
+    concurrency: pick("concurrency", settings.concurrency, opts.concurrency),
+    krakenSpacingMs: pick("krakenSpacing", settings.krakenSpacingMs, opts.krakenSpacing),
+    krakenConcurrency: pick(
+      "krakenConcurrency",
+      settings.krakenConcurrency,
+      opts.krakenConcurrency,
+    ),
     cacheDir: opts.cacheDir,
     cache: {
       mode: !opts.cache ? "off" : opts.refresh ? "refresh" : "use",
-      ttlMs: opts.cacheTtl,
-      staleMaxAgeMs: opts.staleMaxAge,
+      ttlMs: pick("cacheTtl", seconds(settings.cacheTtlSeconds), opts.cacheTtl),
+      staleMaxAgeMs: pick("staleMaxAge", seconds(settings.staleMaxAgeSeconds), opts.staleMaxAge),
     },
     onWarning: (message) => warn(`warning: ${message}`),
     onRetry: opts.verbose

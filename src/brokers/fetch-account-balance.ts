@@ -51,7 +51,8 @@ export class BalanceFetcher {
       retryBaseDelayMs: 500,
       valuation: "cash",
       stablecoins: DEFAULT_STABLECOINS,
-      ...options,
+      // An option passed as undefined means "not set", not "none".
+      ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
     };
     this.krakenLane = options.krakenLane ?? new KrakenLane();
   }

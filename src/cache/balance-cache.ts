@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { chmod, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { type AccountBalance, AccountBalanceSchema } from "../brokers/types.js";
@@ -51,10 +51,11 @@ export class DiskBalanceCache {
   ) {}
 
   private ensureDir(): Promise<void> {
-    this.ready ??= (async () => {
-      await mkdir(join(this.dir, "locks"), { recursive: true, mode: 0o700 });
-      await chmod(this.dir, 0o700);
-    })();
+    // Directories we create are 0700; an existing directory given with --cache-dir keeps its
+    // mode (never chmod a directory the user chose), and every file in it is 0600.
+    this.ready ??= mkdir(join(this.dir, "locks"), { recursive: true, mode: 0o700 }).then(
+      () => undefined,
+    );
     return this.ready;
   }
 
@@ -85,11 +86,11 @@ export class DiskBalanceCache {
   }
 
   async write(key: string, balance: AccountBalance, storedAt = Date.now()): Promise<void> {
-    await this.ensureDir();
     const entry: CacheEntry = { format: CACHE_FORMAT, storedAt, balance };
     const target = this.file(key);
     const temp = `${target}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
     try {
+      await this.ensureDir();
       await writeFile(temp, JSON.stringify(entry), { mode: 0o600 });
       await rename(temp, target);
     } catch (error) {
@@ -98,10 +99,22 @@ export class DiskBalanceCache {
     }
   }
 
-  /** Cross-process lock on one key (single flight, Kraken lanes). Null when the wait timed out. */
+  /**
+   * Cross-process lock on one key (single flight, Kraken lanes). Null when the wait timed out.
+   * A cache directory that cannot be written costs the coordination, not the report: one
+   * warning, then the run goes on unlocked.
+   */
   async lock(name: string, waitMs: number, leaseMs: number): Promise<ReleaseLock | null> {
-    await this.ensureDir();
-    return acquireLock(join(this.dir, "locks", `${name}.lock`), { waitMs, leaseMs });
+    try {
+      await this.ensureDir();
+      return await acquireLock(join(this.dir, "locks", `${name}.lock`), { waitMs, leaseMs });
+    } catch (error) {
+      this.warnOnce(
+        "locks",
+        `cannot lock in ${this.dir} (${(error as Error).message}); runs are not coordinated`,
+      );
+      return null;
+    }
   }
 
   /** A small shared value beside the locks (the last Kraken request start per key). */
@@ -114,8 +127,12 @@ export class DiskBalanceCache {
   }
 
   async writeMark(name: string, value: number): Promise<void> {
-    await this.ensureDir();
-    await writeFile(join(this.dir, "locks", `${name}.last`), String(value), { mode: 0o600 });
+    try {
+      await this.ensureDir();
+      await writeFile(join(this.dir, "locks", `${name}.last`), String(value), { mode: 0o600 });
+    } catch {
+      // Reported by lock(); the in-process spacing still holds.
+    }
   }
 
   private warnOnce(key: string, message: string): void {

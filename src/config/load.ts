@@ -23,12 +23,13 @@ import type { ConfigProblem, ConfigWarning } from "./errors.js";
 import { ConfigError } from "./errors.js";
 import { issueMessages, joinField, zodProblems } from "./issues.js";
 import { parseJson } from "./json.js";
-import type { BrokerEntry } from "./schemas.js";
+import type { BrokerEntry, Settings } from "./schemas.js";
 import {
   isHttpUrl,
   LegacyUserFileSchema,
   LegacyUserListEntrySchema,
   PlatformFileSchema,
+  SettingsFileSchema,
   UserFileSchema,
   UserIdSchema,
 } from "./schemas.js";
@@ -59,6 +60,8 @@ export interface LoadedConfig {
   problems: ConfigProblem[];
   warnings: ConfigWarning[];
   dotenvPath: string | null;
+  /** From settings.json; empty when there is none. */
+  settings: Settings;
 }
 
 /** One broker entry as written, with where it was written. */
@@ -398,7 +401,16 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
   }
 
   const users = userFiles ? await loadUsers(loader, usersDir, userFiles) : [];
+  const settingsFile = join(configDir, "settings.json");
+  const settingsValue = top?.some((d) => d.name === "settings.json")
+    ? await loader.readJson(settingsFile)
+    : undefined;
+  const settings =
+    settingsValue === undefined
+      ? {}
+      : (loader.parse(SettingsFileSchema, settingsValue, settingsFile) ?? {});
   return {
+    settings,
     configDir,
     platform,
     users,

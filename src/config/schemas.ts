@@ -99,3 +99,20 @@ export type UserFile = z.infer<typeof UserFileSchema>;
 export type PlatformFile = z.infer<typeof PlatformFileSchema>;
 export type LegacyUserFile = z.infer<typeof LegacyUserFileSchema>;
 export type LegacyUserListEntry = z.infer<typeof LegacyUserListEntrySchema>;
+
+/**
+ * `config/settings.json` (optional): defaults for the run, so cron lines stay short. A flag given
+ * on the command line wins over the file. Strict, so a misspelt setting is reported, not ignored.
+ */
+export const SettingsFileSchema = z.strictObject({
+  valuation: z.enum(["cash", "total"]).optional(),
+  stablecoins: z.array(z.string().min(1)).optional(),
+  timeoutSeconds: z.number().positive().optional(),
+  retries: z.number().int().positive().optional(),
+  concurrency: z.number().int().positive().optional(),
+  krakenSpacingMs: z.number().int().positive().optional(),
+  krakenConcurrency: z.number().int().positive().optional(),
+  cacheTtlSeconds: z.number().nonnegative().optional(),
+  staleMaxAgeSeconds: z.number().nonnegative().optional(),
+});
+export type Settings = z.infer<typeof SettingsFileSchema>;

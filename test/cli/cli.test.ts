@@ -216,11 +216,12 @@ describe("configuration errors: named file, field and fix; exit 2", () => {
     expect(stderr).toMatch(/erin\.json: brokers\[0\]\.enabled: .*\n {2}fix: /);
   });
 
-  it("an unknown ${VAR} is named; that broker shows no credentials", async () => {
+  it("an unknown env reference is named; that broker shows no credentials", async () => {
     const s = await guideSetup();
     await writeJson(join(s.config, "users", "fay.json"), {
       user_id: "fay",
       brokers: [
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${VAR} reference is the point
         { broker: "kraken", credentials: { apiKey: "${FAY_KEY}", secret: "${FAY_SECRET}" } },
       ],
     });
@@ -281,6 +282,37 @@ describe("configuration errors: named file, field and fix; exit 2", () => {
     const pkg = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8"));
     const version = await runCli(["--version"], { cwd: s.dir });
     expect(version.stdout.trim()).toBe(pkg.version);
+  });
+});
+
+describe("settings and the cache directory", () => {
+  it("settings.json sets defaults, a flag on the command line wins, a misspelt key is an error", async () => {
+    const s = await guideSetup();
+    await writeJson(join(s.config, "settings.json"), { valuation: "total", krakenSpacingMs: 20 });
+    const fromFile = JSON.parse((await cli(s, ["--json", "--no-cache"])).stdout);
+    expect(fromFile.status.platform.kraken.valuation).toBe("total");
+    const fromFlag = JSON.parse(
+      (await cli(s, ["--json", "--no-cache", "--valuation", "cash"])).stdout,
+    );
+    expect(fromFlag.status.platform.kraken.valuation).toBe("cash");
+    await writeJson(join(s.config, "settings.json"), { krakenConcurency: 4 });
+    const typo = await cli(s, ["--json", "--no-cache"]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/settings\.json: .*krakenConcurency/);
+  });
+
+  it("a cache directory that cannot be created costs a warning, not the report", async () => {
+    const s = await guideSetup();
+    const result = await runCli(
+      ["--config-dir", s.config, "--cache-dir", "/dev/null/cache", "--json"],
+      {
+        cwd: s.dir,
+        env: s.env,
+      },
+    );
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/warning: .*\/dev\/null\/cache/);
+    expect(JSON.parse(result.stdout).summary.platform_total).toBe(6913.46);
   });
 });
 
