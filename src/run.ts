@@ -2,6 +2,7 @@ import { BalanceFetcher, type BalanceFetcherOptions } from "./brokers/fetch-acco
 import { DiskBalanceCache } from "./cache/balance-cache.js";
 import { type CachePolicy, DEFAULT_CACHE_POLICY } from "./cache/cached-fetch.js";
 import { defaultCacheDir } from "./cache/paths.js";
+import type { BalanceStore } from "./cache/store.js";
 import { type LoadedConfig, loadConfig } from "./config/index.js";
 import { KrakenLane } from "./queue/kraken-lane.js";
 import { collectReport } from "./report/collect.js";
@@ -23,6 +24,8 @@ export interface RunOptions extends Omit<BalanceFetcherOptions, "krakenLane"> {
   krakenConcurrency?: number;
   /** Cache directory, default `$XDG_CACHE_HOME/show-user-balances`. */
   cacheDir?: string;
+  /** A shared store (e.g. Redis) instead of the on-disk cache under `cacheDir`. */
+  store?: BalanceStore;
   /** How the cache is used (mode, TTL, stale limit, lock timings); default DEFAULT_CACHE_POLICY. */
   cache?: Partial<CachePolicy>;
   /** Cache warnings (corrupt entries, unwritable directory). */
@@ -44,7 +47,8 @@ export function runReport(config: LoadedConfig, options: RunOptions = {}): Promi
   const store =
     policy.mode === "off"
       ? null
-      : new DiskBalanceCache(options.cacheDir ?? defaultCacheDir(options.env), options.onWarning);
+      : (options.store ??
+        new DiskBalanceCache(options.cacheDir ?? defaultCacheDir(options.env), options.onWarning));
   const fetcher = new BalanceFetcher({
     ...options,
     krakenLane: new KrakenLane({

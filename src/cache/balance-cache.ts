@@ -5,6 +5,7 @@ import { z } from "zod";
 import { type AccountBalance, AccountBalanceSchema } from "../brokers/types.js";
 import { keyFingerprint } from "../secrets.js";
 import { acquireLock, type ReleaseLock } from "./file-lock.js";
+import type { BalanceStore } from "./store.js";
 
 /** Bumped whenever the entry shape changes; entries of another format are ignored and rewritten. */
 export const CACHE_FORMAT = 1;
@@ -41,7 +42,7 @@ export function cacheKey(parts: CacheKeyParts): string {
  * (directory 0700, files 0600), written atomically (temp file + rename) so a run killed mid-write
  * leaves the previous entry intact. Holds balances and statuses only, never a credential.
  */
-export class DiskBalanceCache {
+export class DiskBalanceCache implements BalanceStore {
   private readonly warned = new Set<string>();
   private ready: Promise<void> | null = null;
 

@@ -1,6 +1,6 @@
 import type { AccountBalance } from "../brokers/types.js";
 import type { FigureSource } from "../report/model.js";
-import type { DiskBalanceCache } from "./balance-cache.js";
+import type { BalanceStore } from "./store.js";
 
 export interface CachePolicy {
   /** use: serve fresh entries; refresh: always fetch, still store; off: neither read nor write. */
@@ -37,7 +37,7 @@ const ageOf = (storedAt: number) => Math.max(0, Math.round((Date.now() - storedA
  * in marked stale while the status keeps the failure.
  */
 export async function fetchThroughCache(
-  cache: DiskBalanceCache | null,
+  cache: BalanceStore | null,
   policy: CachePolicy,
   key: string | null,
   fetchLive: () => Promise<AccountBalance>,

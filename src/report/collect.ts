@@ -1,7 +1,8 @@
 import type { BalanceFetcher } from "../brokers/fetch-account-balance.js";
 import type { AccountBalance } from "../brokers/types.js";
-import { cacheKey, type DiskBalanceCache } from "../cache/balance-cache.js";
+import { cacheKey } from "../cache/balance-cache.js";
 import { type CachePolicy, type Figure, fetchThroughCache } from "../cache/cached-fetch.js";
+import type { BalanceStore } from "../cache/store.js";
 import type { AccountConfig, BrokerAccountConfig, LoadedConfig } from "../config/index.js";
 import { mapBounded } from "../queue/map-bounded.js";
 import {
@@ -23,7 +24,7 @@ export interface CollectOptions {
   sort?: SortOrder;
   now?: () => Date;
   /** The balance cache and how to use it; without it every figure is fetched live. */
-  cache?: { store: DiskBalanceCache; policy: CachePolicy };
+  cache?: { store: BalanceStore; policy: CachePolicy };
 }
 
 const NO_CACHE: CachePolicy = {

@@ -1,0 +1,17 @@
+import type { AccountBalance } from "../brokers/types.js";
+import type { SharedLaneState } from "../queue/kraken-lane.js";
+import type { CacheEntry } from "./balance-cache.js";
+
+/**
+ * Where cached balances, single-flight locks and the Kraken lanes' shared state live. The on-disk
+ * store (DiskBalanceCache) is the embedded default; another backend implements the same five
+ * operations. Keys and values never hold a credential.
+ */
+export interface BalanceStore extends SharedLaneState {
+  /** The entry under `key`, or null when there is none or it cannot be used. */
+  read(key: string): Promise<CacheEntry | null>;
+  /** Stores a good balance; failures to store are reported through the store's warnings. */
+  write(key: string, balance: AccountBalance, storedAt?: number): Promise<void>;
+  /** A cross-process lock; null when `waitMs` passed (or the store cannot lock) without it. */
+  lock(name: string, waitMs: number, leaseMs: number): Promise<(() => Promise<void>) | null>;
+}
