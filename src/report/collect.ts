@@ -15,7 +15,7 @@ import {
 
 export interface CollectOptions {
   fetcher: BalanceFetcher;
-  /** Concurrent fetches on brokers other than Kraken (Kraken is paced by its lane), default 16. */
+  /** Concurrent fetches on brokers other than Kraken (Kraken is paced by its lane). */
   concurrency?: number;
   /** Only these user ids (the platform is left out when a user filter is given). */
   users?: readonly string[];
@@ -26,6 +26,13 @@ export interface CollectOptions {
   /** The balance cache and how to use it; without it every figure is fetched live. */
   cache?: { store: BalanceStore; policy: CachePolicy };
 }
+
+/**
+ * Fetches at once on non-Kraken brokers. Their rate limits are per key, and each account has its
+ * own key, so the cap only bounds local sockets and memory: 64 lets 100 accounts finish in two
+ * round trips (16 took seven, and missed the cold-run budget).
+ */
+export const DEFAULT_CONCURRENCY = 64;
 
 const NO_CACHE: CachePolicy = {
   mode: "off",
@@ -112,7 +119,7 @@ export async function collectReport(
   const others = jobs.filter((job) => job.broker.broker !== "kraken");
   const [krakenResults, otherResults] = await Promise.all([
     Promise.all(kraken.map(fetchJob)),
-    mapBounded(others, options.concurrency ?? 16, fetchJob),
+    mapBounded(others, options.concurrency ?? DEFAULT_CONCURRENCY, fetchJob),
   ]);
   const results = new Map<BrokerAccountConfig, Figure>();
   for (const [i, job] of kraken.entries()) results.set(job.broker, krakenResults[i] as Figure);

@@ -46,6 +46,11 @@ export function isFailed(row: BrokerRow): boolean {
   return row.enabled && row.status !== "ok" && row.status !== "no_credentials";
 }
 
+/** Code-point order: stable across locales, and free of the first-use cost of localeCompare. */
+function byId(a: { id: string }, b: { id: string }): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
 function withTotal(account: AccountInput): ReportAccount {
   const totalCents = account.rows.reduce((sum, row) => sum + (row.enabled ? row.usdCents : 0), 0);
   return { ...account, totalCents };
@@ -65,9 +70,9 @@ export function buildReport(input: {
   const platform = input.platform ? withTotal(input.platform) : null;
   const users = input.users.map(withTotal);
   if (input.sort === "total") {
-    users.sort((a, b) => b.totalCents - a.totalCents || a.id.localeCompare(b.id));
+    users.sort((a, b) => b.totalCents - a.totalCents || byId(a, b));
   } else {
-    users.sort((a, b) => a.id.localeCompare(b.id));
+    users.sort(byId);
   }
   const counted = users.filter((user) => user.enabled);
   const totalUserCapitalCents = counted.reduce((sum, user) => sum + user.totalCents, 0);

@@ -169,6 +169,29 @@ describe("the report, as a real process against the emulator", () => {
     expect(doc.summary.user_count).toBe(3);
   });
 
+  it("--include-disabled lists disabled users and brokers, marked, fetched never, counted never", async () => {
+    const s = await guideSetup();
+    await writeJson(join(s.config, "users", "zed.json"), {
+      user_id: "zed",
+      enabled: false,
+      brokers: [{ broker: "kraken" }],
+    });
+    await writeJson(join(s.config, "users", "bob.json"), {
+      user_id: "bob",
+      brokers: [{ broker: "kraken" }, { broker: "coinbase", enabled: false }],
+    });
+    const hidden = JSON.parse((await cli(s, ["--json", "--no-cache"])).stdout);
+    expect(Object.keys(hidden.balances.users)).toEqual(["alice", "bob"]);
+    expect(hidden.balances.users.bob).toEqual({ kraken: 2500 });
+    emulator.clearRequests();
+    const shown = await cli(s, ["--include-disabled", "--no-cache"]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/👤 User: zed ○ disabled/);
+    expect(shown.stdout).toMatch(/COINBASE +\$0\.00 {2}○ disabled/);
+    expect(shown.stdout).toContain("   Total Users:           2");
+    expect(emulator.requests).toHaveLength(5);
+  });
+
   it("--status shows each account's connection and which variable supplied the key", async () => {
     const s = await guideSetup();
     const { code, stdout } = await cli(s, ["--status"]);
