@@ -33,7 +33,8 @@ const COLD_SIZES = [1, 10, 100, 500];
 const KRAKEN_KEYS = [1, 5, 20];
 const KRAKEN_CONCURRENCY = [1, 4];
 const RSS_SIZES = [1, 100, 1000];
-const DEFAULT_CONCURRENCY = 16; // the CLI's --concurrency default, for the floor column
+/** The CLI's --concurrency default (read from --help at start), for the floor column. */
+let DEFAULT_CONCURRENCY = 16;
 
 const BUDGET = {
   cacheHitRatio: 3,
@@ -307,6 +308,11 @@ async function main(): Promise<void> {
   await writeFile(join(tmpRoot, "rss-hook.cjs"), RSS_HOOK);
   await writeFile(join(tmpRoot, "ccxt-hooks.mjs"), CCXT_HOOKS);
   await writeFile(join(tmpRoot, "ccxt-register.mjs"), CCXT_REGISTER);
+  const help = await runNode([CLI, "--help"], { cwd: tmpRoot });
+  const helpDefault = /--concurrency <n>[^(]*\(default: (\d+)\)/.exec(
+    help.stdout.replace(/\s+/g, " "),
+  );
+  if (helpDefault?.[1]) DEFAULT_CONCURRENCY = Number(helpDefault[1]);
   const emu = await startEmulator({
     latencyMs: LATENCY_MS,
     kraken: { counterMax: 1e9, decayPerSecond: 1e9 },

@@ -6,7 +6,9 @@
 import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
 import { type CliIo, EXIT } from "./commands/context.js";
+import { registerHistory } from "./commands/history.js";
 import { addReportFlags, REPORT_HELP, reportAction } from "./commands/report.js";
+import { registerServe } from "./commands/serve.js";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
@@ -30,6 +32,12 @@ async function main(argv: readonly string[], io: CliIo): Promise<number> {
     .action(async (_options, command: Command) => {
       exitCode = await reportAction(command, io);
     });
+  registerServe(program, io, (code) => {
+    exitCode = code;
+  });
+  registerHistory(program, io, (code) => {
+    exitCode = code;
+  });
   try {
     await program.parseAsync(argv as string[], { from: "node" });
   } catch (error) {
@@ -38,6 +46,12 @@ async function main(argv: readonly string[], io: CliIo): Promise<number> {
   }
   return exitCode;
 }
+
+// A reader that goes away (`| head`) is not an error: stop quietly, as other CLIs do.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(EXIT.ok);
+});
 
 main(process.argv, { stdout: process.stdout, stderr: process.stderr }).then(
   (code) => {

@@ -13,6 +13,14 @@ export {
   type Valuation,
 } from "./brokers/types.js";
 export {
+  type OpenedStore,
+  type OpenStoreOptions,
+  openStore,
+  StoreError,
+} from "./cache/open-store.js";
+export { RedisBalanceStore, type RedisStoreOptions } from "./cache/redis-store.js";
+export type { BalanceStore } from "./cache/store.js";
+export {
   type AccountConfig,
   type BrokerAccountConfig,
   ConfigError,

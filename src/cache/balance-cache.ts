@@ -10,7 +10,7 @@ import type { BalanceStore } from "./store.js";
 /** Bumped whenever the entry shape changes; entries of another format are ignored and rewritten. */
 export const CACHE_FORMAT = 1;
 
-const CacheEntrySchema = z.object({
+export const CacheEntrySchema = z.object({
   format: z.literal(CACHE_FORMAT),
   storedAt: z.number(),
   balance: AccountBalanceSchema,

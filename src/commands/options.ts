@@ -1,7 +1,10 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { type OpenedStore, openStore, StoreError } from "../cache/open-store.js";
+import { defaultCacheDir } from "../cache/paths.js";
 import type { LoadedConfig } from "../config/index.js";
+import { DEFAULT_CONCURRENCY } from "../report/collect.js";
 import type { RunOptions } from "../run.js";
-import { type CliIo, warn } from "./context.js";
+import { type CliIo, EXIT, warn } from "./context.js";
 
 export const positiveNumber = (flag: string) => (value: string) => {
   const n = Number(value);
@@ -46,10 +49,12 @@ export interface RunFlags {
   staleMaxAge: number;
   includeDisabled?: boolean;
   verbose?: boolean;
+  store?: string;
+  storeRequired?: boolean;
 }
 
-export function addRunFlags(command: Command): Command {
-  return command
+export function addRunFlags(command: Command, include: { refresh?: boolean } = {}): Command {
+  command
     .option(
       "-c, --config-dir <dir>",
       "configuration directory (platform.json, users/*.json)",
@@ -69,7 +74,7 @@ export function addRunFlags(command: Command): Command {
       "--concurrency <n>",
       "concurrent fetches on non-Kraken brokers",
       positiveInteger("--concurrency"),
-      16,
+      DEFAULT_CONCURRENCY,
     )
     .option(
       "--kraken-spacing <ms>",
@@ -91,8 +96,13 @@ export function addRunFlags(command: Command): Command {
       new Option("--cache-ttl <duration>", "how long a cached balance is served")
         .argParser(parseDuration("--cache-ttl"))
         .default(120_000, "120s"),
-    )
-    .option("--refresh", "fetch everything live now (the fresh result is still cached)")
+    );
+  // `serve` leaves it out: there --refresh is the page's interval, and a server that always
+  // fetched live would cost more API calls than the CLI.
+  if (include.refresh !== false) {
+    command.option("--refresh", "fetch everything live now (the fresh result is still cached)");
+  }
+  return command
     .option("--no-cache", "neither read nor write the cache")
     .addOption(
       new Option(
@@ -103,7 +113,45 @@ export function addRunFlags(command: Command): Command {
         .default(86_400_000, "24h"),
     )
     .option("--include-disabled", "also list disabled users and brokers, marked disabled")
+    .option(
+      "--store <url>",
+      "shared cache, locks and Kraken lanes in Redis: redis://host:port/db or rediss://... (env SHOW_USER_BALANCES_STORE; password in REDIS_PASSWORD)",
+    )
+    .option(
+      "--store-required",
+      "exit 2 instead of falling back to the on-disk cache when Redis fails",
+    )
     .option("-v, --verbose", "report retries and other diagnostics on stderr");
+}
+
+/**
+ * Opens the store named by --store, SHOW_USER_BALANCES_STORE or settings.json `store` (in that
+ * order; read after .env is loaded). Undefined: the run's default on-disk cache. A number: the
+ * exit code, after the error is printed. The caller closes the store when the run ends.
+ */
+export async function openRunStore(
+  flags: RunFlags,
+  config: LoadedConfig,
+  options: RunOptions,
+  io: CliIo,
+): Promise<OpenedStore | undefined | number> {
+  const url = flags.store ?? process.env.SHOW_USER_BALANCES_STORE ?? config.settings.store;
+  if (!url || url === "disk" || options.cache?.mode === "off") return undefined;
+  try {
+    return await openStore({
+      url,
+      password: process.env.REDIS_PASSWORD,
+      required: flags.storeRequired,
+      cacheDir: options.cacheDir ?? defaultCacheDir(),
+      retentionMs: Math.max(options.cache?.ttlMs ?? 0, options.cache?.staleMaxAgeMs ?? 0),
+      onWarning: options.onWarning,
+    });
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    warn(io, `show-user-balances: ${error.message}`);
+    warn(io, `  fix: ${error.hint}`);
+    return EXIT.config;
+  }
 }
 
 /** The config-loading part of the run options (before the config is read). */

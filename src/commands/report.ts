@@ -1,15 +1,25 @@
 import type { Command } from "commander";
 import { Option } from "commander";
 import type { LoadedConfig } from "../config/index.js";
-import { renderJson } from "../render/json.js";
+import type { Alert } from "../monitor/alerts.js";
+import { alertToJson, renderAlerts } from "../render/alerts.js";
+import { toJsonDocument } from "../render/json.js";
 import { renderAssets, renderStatus } from "../render/status.js";
 import { renderTable } from "../render/table.js";
-import type { BrokerRow, ReportAccount } from "../report/model.js";
+import type { BrokerRow, Report, ReportAccount } from "../report/model.js";
 import { hasNoUserBrokers, NO_USER_BROKERS_HELP, runReport } from "../run.js";
 import { type CliIo, EXIT, loadConfigFor, useColor, warn } from "./context.js";
-import { addRunFlags, loadOptions, type RunFlags, runOptions } from "./options.js";
+import {
+  addMonitorFlags,
+  createMonitor,
+  type MonitorFlags,
+  monitorUsageError,
+  REDRAW,
+  watchLoop,
+} from "./monitor.js";
+import { addRunFlags, loadOptions, openRunStore, type RunFlags, runOptions } from "./options.js";
 
-interface ReportFlags extends RunFlags {
+interface ReportFlags extends RunFlags, MonitorFlags {
   json?: boolean;
   status?: boolean;
   assets?: boolean;
@@ -28,6 +38,9 @@ Examples:
   $ show-user-balances --status                     # connection detail per account and broker
   $ show-user-balances --user alice --assets        # one user, asset by asset
   */5 * * * * cd /srv/platform && show-user-balances --json | jq -c . >> balances.ndjson 2>> balances.err
+  */5 * * * * cd /srv/platform && show-user-balances --alert-low 100 --alert-drop 20 --notify https://hooks.example.com/x > /dev/null
+  $ show-user-balances history --user alice --since 7d   # recorded figures and their change
+  $ show-user-balances --watch 60 --json >> balances.ndjson  # one JSON line a minute until Ctrl-C
 
 Environment:
   .env in the working directory is loaded first (never overriding set variables).
@@ -37,7 +50,8 @@ Exit codes:
   0  every broker with credentials answered
   1  unexpected internal error (set DEBUG=1 for a stack trace)
   2  usage or configuration error (wins over 3)
-  3  the report was printed, but at least one broker failed`;
+  3  the report was printed, but at least one broker failed
+  4  the report was printed and at least one alert fired (3 and 2 win over 4)`;
 
 function explainCredentials(config: LoadedConfig): string {
   const accounts = [...(config.platform ? [config.platform] : []), ...config.users];
@@ -66,7 +80,7 @@ function credentialsColumn(config: LoadedConfig) {
 
 /** Adds the report's own flags to the root command (the report is the default command). */
 export function addReportFlags(command: Command): Command {
-  return addRunFlags(command)
+  addRunFlags(command)
     .option("--json", "print one JSON document on stdout (diagnostics go to stderr)")
     .option("--status", "show the detailed connection view per account and broker")
     .option("--assets", "add the per-asset breakdown (JSON: the `assets` field)")
@@ -80,10 +94,39 @@ export function addReportFlags(command: Command): Command {
       "print which credential variables were tried per account (never values)",
     )
     .option("--no-color", "no colour (also when stdout is not a terminal or NO_COLOR is set)");
+  return addMonitorFlags(command);
+}
+
+/** The report as text: a JSON document (one line in watch mode), the status view or the table. */
+function renderReport(
+  report: Report,
+  alerts: Alert[] | null,
+  flags: ReportFlags,
+  config: LoadedConfig,
+  color: boolean,
+): string {
+  if (flags.json) {
+    const doc = {
+      ...toJsonDocument(report, { assets: flags.assets }),
+      ...(alerts ? { alerts: alerts.map(alertToJson) } : {}),
+    };
+    return `${flags.watch ? JSON.stringify(doc) : JSON.stringify(doc, null, 2)}\n`;
+  }
+  const tail = alerts?.length ? `\n${renderAlerts(alerts, { color })}` : "";
+  if (flags.status) {
+    return renderStatus(report, { color, credentials: credentialsColumn(config) }) + tail;
+  }
+  const assets = flags.assets ? `\n${renderAssets(report, { color })}` : "";
+  return renderTable(report, { color }) + assets + tail;
 }
 
 export async function reportAction(command: Command, io: CliIo): Promise<number> {
   const flags = command.opts<ReportFlags>();
+  const usage = monitorUsageError(flags);
+  if (usage) {
+    warn(io, `show-user-balances: ${usage}`);
+    return EXIT.config;
+  }
   const config = await loadConfigFor(io, loadOptions(flags));
   if (typeof config === "number") return config;
 
@@ -97,21 +140,43 @@ export async function reportAction(command: Command, io: CliIo): Promise<number>
   }
   if (hasNoUserBrokers(config)) warn(io, NO_USER_BROKERS_HELP);
 
-  const report = await runReport(config, {
-    ...runOptions(command, flags, config, io),
-    users: flags.user,
-    brokers: flags.broker,
-    sort: flags.sort,
-  });
-  const color = useColor(io, flags.color, Boolean(flags.json));
-  if (flags.json) {
-    io.stdout.write(renderJson(report, { assets: flags.assets }));
-  } else if (flags.status) {
-    io.stdout.write(renderStatus(report, { color, credentials: credentialsColumn(config) }));
-  } else {
-    io.stdout.write(renderTable(report, { color }));
-    if (flags.assets) io.stdout.write(`\n${renderAssets(report, { color })}`);
+  const options = runOptions(command, flags, config, io);
+  const opened = await openRunStore(flags, config, options, io);
+  if (typeof opened === "number") return opened;
+  const monitor = createMonitor(flags, config, io);
+  if (flags.notify && !monitor.alerting) {
+    warn(
+      io,
+      "warning: --notify has no threshold to watch: set --alert-low, --alert-drop or `alerts` in the config",
+    );
   }
-  if (config.problems.length > 0) return EXIT.config;
-  return report.failedCount > 0 ? EXIT.partial : EXIT.ok;
+  const color = useColor(io, flags.color, Boolean(flags.json));
+  // In watch mode a terminal is redrawn in place; a pipe gets one report (or JSON line) after another.
+  const redraw = flags.watch && !flags.json && io.stdout.isTTY ? REDRAW : "";
+  const once = async (): Promise<number> => {
+    const report = await runReport(config, {
+      ...options,
+      store: opened?.store,
+      users: flags.user,
+      brokers: flags.broker,
+      sort: flags.sort,
+    });
+    const alerts = monitor.observe(report);
+    const separator = flags.watch && !flags.json && !redraw ? "\n" : "";
+    io.stdout.write(redraw + renderReport(report, alerts, flags, config, color) + separator);
+    await monitor.notify(alerts, report.generatedAt);
+    if (config.problems.length > 0 || (flags.storeRequired && opened?.degraded)) return EXIT.config;
+    if (report.failedCount > 0) return EXIT.partial;
+    return alerts?.length ? EXIT.alert : EXIT.ok;
+  };
+  try {
+    if (flags.watch === undefined) return await once();
+    await watchLoop(flags.watch * 1000, async () => {
+      await once();
+    });
+    return EXIT.ok;
+  } finally {
+    monitor.close();
+    await opened?.close();
+  }
 }

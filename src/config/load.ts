@@ -23,7 +23,7 @@ import type { ConfigProblem, ConfigWarning } from "./errors.js";
 import { ConfigError } from "./errors.js";
 import { issueMessages, joinField, zodProblems } from "./issues.js";
 import { parseJson } from "./json.js";
-import type { BrokerEntry, Settings } from "./schemas.js";
+import type { AlertThresholds, BrokerEntry, Settings } from "./schemas.js";
 import {
   isHttpUrl,
   LegacyUserFileSchema,
@@ -79,6 +79,8 @@ interface UserContribution {
   userEnabled: boolean | undefined;
   file: string;
   entries: EntryRef[];
+  /** The user file's alert thresholds (new form only). */
+  alerts?: AlertThresholds;
 }
 
 class Loader {
@@ -222,6 +224,7 @@ class Loader {
         userEnabled: data.enabled,
         file,
         entries: data.brokers.map((entry, i) => ({ entry, file, field: `brokers[${i}]` })),
+        ...(data.alerts ? { alerts: data.alerts } : {}),
       },
     ];
   }
@@ -261,11 +264,12 @@ class Loader {
     enabled: boolean,
     entries: EntryRef[],
     sources: string[],
+    alerts?: AlertThresholds,
   ): AccountConfig {
     const brokers = entries
       .filter((ref) => this.includeDisabled || ref.entry.enabled)
       .map((ref) => this.resolveBroker(ref, kind, id, enabled && ref.entry.enabled));
-    return { kind, id, name, enabled, brokers, sources };
+    return { kind, id, name, enabled, brokers, sources, ...(alerts ? { alerts } : {}) };
   }
 
   /** Inactive (disabled) accounts are listed as written: nothing is looked up or reported. */
@@ -296,6 +300,7 @@ class Loader {
       apiUrl,
       options: entry.options ?? {},
       source: file,
+      ...(entry.alerts ? { alerts: entry.alerts } : {}),
     };
   }
 
@@ -468,6 +473,7 @@ async function loadUsers(
     hasUserLevelEnabled: boolean;
     entries: EntryRef[];
     sources: string[];
+    alerts?: AlertThresholds;
   }
   const merged = new Map<string, Merged>();
   files.forEach((file, i) => {
@@ -495,6 +501,7 @@ async function loadUsers(
           message: `user "${c.userId}" is named "${c.name}" here but "${m.name}" in ${m.sources[0]}; using "${m.name}"`,
         });
       }
+      if (c.alerts && !m.alerts) m.alerts = c.alerts;
       if (c.userEnabled !== undefined) m.hasUserLevelEnabled = true;
       if (c.userEnabled === false) m.disabled = true;
       for (const ref of c.entries) loader.addEntry(m.entries, ref, `user "${c.userId}"`);
@@ -507,7 +514,7 @@ async function loadUsers(
     const enabled =
       !m.disabled && (m.hasUserLevelEnabled || m.entries.some((r) => r.entry.enabled));
     if (!enabled && !loader.includeDisabled) continue;
-    users.push(loader.account("user", m.id, m.name, enabled, m.entries, m.sources));
+    users.push(loader.account("user", m.id, m.name, enabled, m.entries, m.sources, m.alerts));
   }
   return users;
 }

@@ -47,12 +47,22 @@ export const ApiUrlSchema = z
 /** Per-account broker settings (valuation, stablecoins, extra ccxt options): see brokers/types.ts. */
 export { BrokerOptionsSchema };
 
+/**
+ * Alert thresholds (see docs/monitoring.md): on a broker entry for that broker's figure, on a user
+ * file for the user's total. Strict, so a misspelt threshold is reported rather than ignored.
+ */
+export const AlertThresholdsSchema = z.strictObject({
+  lowUsd: z.number().nonnegative().optional(),
+  dropPct: z.number().positive().max(100).optional(),
+});
+
 export const BrokerEntrySchema = z.object({
   broker: BrokerIdSchema,
   enabled: z.boolean().default(true),
   credentials: CredentialsSchema.optional(),
   apiUrl: ApiUrlSchema.optional(),
   options: BrokerOptionsSchema.optional(),
+  alerts: AlertThresholdsSchema.optional(),
 });
 
 export const UserFileSchema = z.object({
@@ -60,6 +70,7 @@ export const UserFileSchema = z.object({
   name: z.string().nullish(),
   enabled: z.boolean().default(true),
   brokers: z.array(BrokerEntrySchema),
+  alerts: AlertThresholdsSchema.optional(),
 });
 
 export const PlatformFileSchema = z.object({
@@ -93,6 +104,7 @@ export const LegacyUserListEntrySchema = z
   .looseObject({ user_id: UserIdSchema, name: z.string().nullish(), ...legacyBrokerFields })
   .refine(hasBroker, { message: "is required", path: ["broker_type"] });
 
+export type AlertThresholds = z.infer<typeof AlertThresholdsSchema>;
 export type CredentialsEntry = z.infer<typeof CredentialsSchema>;
 export type BrokerEntry = z.infer<typeof BrokerEntrySchema>;
 export type UserFile = z.infer<typeof UserFileSchema>;
@@ -114,5 +126,7 @@ export const SettingsFileSchema = z.strictObject({
   krakenConcurrency: z.number().int().positive().optional(),
   cacheTtlSeconds: z.number().nonnegative().optional(),
   staleMaxAgeSeconds: z.number().nonnegative().optional(),
+  /** Shared store URL (redis:// or rediss://); the --store flag and SHOW_USER_BALANCES_STORE win. */
+  store: z.string().optional(),
 });
 export type Settings = z.infer<typeof SettingsFileSchema>;

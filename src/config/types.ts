@@ -1,4 +1,5 @@
 import type { BrokerOptions, Credentials } from "../brokers/types.js";
+import type { AlertThresholds } from "./schemas.js";
 
 export type { Credentials };
 
@@ -21,6 +22,8 @@ export interface BrokerAccountConfig {
   options: BrokerOptions;
   /** File the entry came from, or "env" when inferred from the environment. */
   source: string;
+  /** Alert thresholds for this broker's figure; they override --alert-low/--alert-drop. */
+  alerts?: AlertThresholds;
 }
 
 export interface AccountConfig {
@@ -32,4 +35,6 @@ export interface AccountConfig {
   /** In file order (files read in name order), merged across files. */
   brokers: BrokerAccountConfig[];
   sources: string[];
+  /** Alert thresholds for the account's total (a user file's `alerts`). */
+  alerts?: AlertThresholds;
 }

@@ -38,7 +38,8 @@ export function spawnCli(
 ): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, ...args], {
     cwd: options.cwd,
-    env: { ...baseEnv(), ...options.env },
+    // History goes to a scratch state directory, never the developer's ~/.local/state.
+    env: { ...baseEnv(), XDG_STATE_HOME: join(tmpdir(), "sub-cli-state"), ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

@@ -1,0 +1,284 @@
+/**
+ * The balance history: every live fetch (time, account, broker, USD cents, per-asset amounts,
+ * status) and the alert state, in one SQLite file under the state directory.
+ *
+ * Why SQLite: several cron runs, a watch loop and a terminal run may write at once, and a run can
+ * be killed mid-write. SQLite in WAL mode gives atomic transactions (a killed run leaves the last
+ * committed state), readers that never block the writer, and a busy timeout that queues writers
+ * instead of failing them. Alert state lives in the same file so "fire once at the transition"
+ * is decided inside the same transaction that records the figure.
+ */
+import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
+import { join } from "node:path";
+import type { AssetBalance } from "../brokers/types.js";
+import { loadSqlite, type SqliteDatabase } from "./sqlite.js";
+
+export const HISTORY_FILE = "history.sqlite";
+export const SCHEMA_VERSION = 1;
+/** How long a writer waits for another writer's transaction before giving up. */
+const BUSY_TIMEOUT_MS = 10_000;
+
+/** One series: an account's broker figure, or (broker null) the account's total. */
+export interface SeriesKey {
+  kind: "platform" | "user";
+  /** "platform" or the user id. */
+  account: string;
+  broker: string | null;
+}
+
+export interface Sample extends SeriesKey {
+  /** Epoch milliseconds. */
+  at: number;
+  /** A balance status, or "partial" for a total with a failed broker. */
+  status: string;
+  /** USD cents; null when the fetch failed (never a zero). */
+  cents: number | null;
+  valuation: string | null;
+  assets: Record<string, AssetBalance> | null;
+}
+
+export type AlertType = "BALANCE_LOW" | "BALANCE_DROP";
+
+/** An alert whose condition holds: when it started and when it was last notified. */
+export interface ActiveAlert {
+  type: AlertType;
+  key: SeriesKey;
+  since: number;
+  notifiedAt: number;
+}
+
+export interface HistoryQuery {
+  since: number;
+  users?: readonly string[];
+  brokers?: readonly string[];
+  /** Leave out totals (broker null). */
+  brokersOnly?: boolean;
+}
+
+export class HistoryError extends Error {
+  constructor(
+    readonly code: "newer_schema" | "unusable",
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+    this.name = "HistoryError";
+  }
+}
+
+/** Totals are stored under broker "" so the series key can be a primary key. */
+const TOTAL = "";
+const brokerColumn = (broker: string | null) => broker ?? TOTAL;
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS samples (
+     id INTEGER PRIMARY KEY,
+     at INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     account TEXT NOT NULL,
+     broker TEXT NOT NULL,
+     status TEXT NOT NULL,
+     usd_cents INTEGER,
+     valuation TEXT,
+     assets TEXT
+   );
+   CREATE INDEX IF NOT EXISTS samples_series ON samples (kind, account, broker, at);
+   CREATE INDEX IF NOT EXISTS samples_at ON samples (at);
+   CREATE TABLE IF NOT EXISTS alert_state (
+     type TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     account TEXT NOT NULL,
+     broker TEXT NOT NULL,
+     since INTEGER NOT NULL,
+     notified_at INTEGER NOT NULL,
+     PRIMARY KEY (type, kind, account, broker)
+   );`,
+];
+
+interface SampleRow {
+  at: number;
+  kind: "platform" | "user";
+  account: string;
+  broker: string;
+  status: string;
+  usd_cents: number | null;
+  valuation: string | null;
+  assets: string | null;
+}
+
+interface AlertRow {
+  type: AlertType;
+  kind: "platform" | "user";
+  account: string;
+  broker: string;
+  since: number;
+  notified_at: number;
+}
+
+export class HistoryStore {
+  private constructor(
+    private readonly db: SqliteDatabase,
+    readonly file: string,
+  ) {}
+
+  /**
+   * Opens (and creates, unless `mustExist`) `<dir>/history.sqlite`: directory 0700, file 0600
+   * (SQLite gives its -wal and -shm files the same mode). Returns null when `mustExist` and there
+   * is no file yet.
+   */
+  static open(dir: string, options: { mustExist?: boolean } = {}): HistoryStore | null {
+    const file = join(dir, HISTORY_FILE);
+    if (options.mustExist && !existsSync(file)) return null;
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    closeSync(openSync(file, "a", 0o600));
+    const Database = loadSqlite();
+    const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+    try {
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      db.pragma("journal_mode = WAL");
+      // Under WAL, NORMAL never corrupts on a crash; a power cut may lose the last commit only.
+      db.pragma("synchronous = NORMAL");
+      migrate(db, file);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new HistoryStore(db, file);
+  }
+
+  /** Runs `fn` in one write transaction (BEGIN IMMEDIATE): all of it is committed or none. */
+  transaction<R>(fn: () => R): R {
+    return this.db.transaction(fn).immediate();
+  }
+
+  record(samples: readonly Sample[]): void {
+    const insert = this.db.prepare(
+      `INSERT INTO samples (at, kind, account, broker, status, usd_cents, valuation, assets)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const s of samples) {
+      insert.run(
+        s.at,
+        s.kind,
+        s.account,
+        brokerColumn(s.broker),
+        s.status,
+        s.cents,
+        s.valuation,
+        s.assets ? JSON.stringify(s.assets) : null,
+      );
+    }
+  }
+
+  /** The series' latest recorded figure (failed fetches, which have none, are skipped). */
+  lastFigure(key: SeriesKey): number | null {
+    const row = this.db
+      .prepare(
+        `SELECT usd_cents AS cents FROM samples
+         WHERE kind = ? AND account = ? AND broker = ? AND usd_cents IS NOT NULL
+         ORDER BY at DESC, id DESC LIMIT 1`,
+      )
+      .get(key.kind, key.account, brokerColumn(key.broker)) as { cents: number } | undefined;
+    return row?.cents ?? null;
+  }
+
+  /** The series' highest recorded figure since `since` (ms), or null. */
+  highestSince(key: SeriesKey, since: number): number | null {
+    const row = this.db
+      .prepare(
+        `SELECT MAX(usd_cents) AS cents FROM samples
+         WHERE kind = ? AND account = ? AND broker = ? AND at >= ? AND usd_cents IS NOT NULL`,
+      )
+      .get(key.kind, key.account, brokerColumn(key.broker), since) as { cents: number | null };
+    return row.cents;
+  }
+
+  activeAlerts(): ActiveAlert[] {
+    const rows = this.db.prepare("SELECT * FROM alert_state").all() as AlertRow[];
+    return rows.map((r) => ({
+      type: r.type,
+      key: { kind: r.kind, account: r.account, broker: r.broker === TOTAL ? null : r.broker },
+      since: r.since,
+      notifiedAt: r.notified_at,
+    }));
+  }
+
+  saveAlerts(
+    upsert: readonly ActiveAlert[],
+    clear: readonly Omit<ActiveAlert, "since" | "notifiedAt">[],
+  ): void {
+    const put = this.db.prepare(
+      `INSERT INTO alert_state (type, kind, account, broker, since, notified_at)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (type, kind, account, broker)
+       DO UPDATE SET since = excluded.since, notified_at = excluded.notified_at`,
+    );
+    const del = this.db.prepare(
+      "DELETE FROM alert_state WHERE type = ? AND kind = ? AND account = ? AND broker = ?",
+    );
+    for (const a of upsert) {
+      put.run(a.type, a.key.kind, a.key.account, brokerColumn(a.key.broker), a.since, a.notifiedAt);
+    }
+    for (const a of clear) del.run(a.type, a.key.kind, a.key.account, brokerColumn(a.key.broker));
+  }
+
+  /** Deletes samples older than `before` (ms); returns how many. */
+  prune(before: number): number {
+    return this.db.prepare("DELETE FROM samples WHERE at < ?").run(before).changes;
+  }
+
+  /** Samples since `query.since`, oldest first, grouped by series order (platform, then users). */
+  query(query: HistoryQuery): Sample[] {
+    const where = ["at >= ?"];
+    const params: unknown[] = [query.since];
+    if (query.users?.length) {
+      where.push(`kind = 'user' AND account IN (${query.users.map(() => "?").join(", ")})`);
+      params.push(...query.users);
+    }
+    if (query.brokers?.length) {
+      where.push(`broker IN (${query.brokers.map(() => "?").join(", ")})`);
+      params.push(...query.brokers.map((b) => b.toLowerCase()));
+    } else if (query.brokersOnly) {
+      where.push("broker <> ''");
+    }
+    const rows = this.db
+      .prepare(
+        `SELECT at, kind, account, broker, status, usd_cents, valuation, assets FROM samples
+         WHERE ${where.join(" AND ")}
+         ORDER BY kind = 'user', account, broker = '', broker, at, id`,
+      )
+      .all(...params) as SampleRow[];
+    return rows.map((r) => ({
+      at: r.at,
+      kind: r.kind,
+      account: r.account,
+      broker: r.broker === TOTAL ? null : r.broker,
+      status: r.status,
+      cents: r.usd_cents,
+      valuation: r.valuation,
+      assets: r.assets ? (JSON.parse(r.assets) as Record<string, AssetBalance>) : null,
+    }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/** Brings the file to SCHEMA_VERSION (PRAGMA user_version), one migration per version. */
+function migrate(db: SqliteDatabase, file: string): void {
+  const current = () => db.pragma("user_version", { simple: true }) as number;
+  if (current() === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    const version = current();
+    if (version > SCHEMA_VERSION) {
+      throw new HistoryError(
+        "newer_schema",
+        `${file} has history schema ${version}; this version of show-user-balances reads up to ${SCHEMA_VERSION}`,
+        "upgrade show-user-balances, or point --state-dir at another directory",
+      );
+    }
+    for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] as string);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}

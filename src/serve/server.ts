@@ -1,0 +1,155 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { LoadedConfig } from "../config/index.js";
+import { toJsonDocument } from "../render/json.js";
+import type { Report } from "../report/model.js";
+import { hostHeaderIsLoopback, TOKEN_COOKIE, tokenMatches, tokensOf } from "./auth.js";
+import { setSecurityHeaders } from "./headers.js";
+import { APP_CSS, APP_JS, pageHtml } from "./page.js";
+
+/** Display names the JSON document leaves out (it carries ids only), for the cards' titles. */
+export interface AccountNames {
+  platform: { name: string | null } | null;
+  users: Record<string, { name: string | null; enabled: boolean }>;
+}
+
+export function accountNames(config: LoadedConfig): AccountNames {
+  return {
+    platform: config.platform ? { name: config.platform.name } : null,
+    users: Object.fromEntries(
+      config.users.map((user) => [user.id, { name: user.name, enabled: user.enabled }]),
+    ),
+  };
+}
+
+export interface DashboardOptions {
+  /** Where reports come from; `ReportSource` shares one in-flight run between requests. */
+  source: { report(): Promise<Report> };
+  names: AccountNames;
+  /** Required on every route but /healthz when set; when null only loopback Host names pass. */
+  token: string | null;
+  refreshSeconds: number;
+  /** Unexpected failures (a report that threw); never sent to the client. */
+  onError?: (message: string) => void;
+}
+
+type Route = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void> | void;
+
+function send(response: ServerResponse, status: number, type: string, body: string): void {
+  response.writeHead(status, {
+    "Content-Type": `${type}; charset=utf-8`,
+    "Content-Length": Buffer.byteLength(body),
+  });
+  response.end(body);
+}
+
+const sendJson = (response: ServerResponse, status: number, value: unknown) =>
+  send(response, status, "application/json", `${JSON.stringify(value, null, 2)}\n`);
+
+/** The dashboard's HTTP handler: routes, the token gate and the security headers. */
+export function createDashboardServer(options: DashboardOptions): Server {
+  const html = pageHtml(options.refreshSeconds);
+
+  const routes: Record<string, Route> = {
+    "/": (request, response, url) => {
+      // A token that came in the address is moved into an HttpOnly cookie and out of the
+      // address bar (and the browser history) by a redirect.
+      if (options.token !== null && url.searchParams.has("token")) {
+        const secure = request.headers["x-forwarded-proto"] === "https" ? "; Secure" : "";
+        response.setHeader(
+          "Set-Cookie",
+          `${TOKEN_COOKIE}=${encodeURIComponent(options.token)}; HttpOnly; SameSite=Lax; Path=/${secure}`,
+        );
+        response.writeHead(303, { Location: "/" });
+        response.end();
+        return;
+      }
+      send(response, 200, "text/html", html);
+    },
+    "/app.js": (_request, response) => send(response, 200, "text/javascript", APP_JS),
+    "/app.css": (_request, response) => send(response, 200, "text/css", APP_CSS),
+    "/api/balances": async (_request, response) => {
+      const report = await options.source.report();
+      sendJson(response, 200, toJsonDocument(report));
+    },
+    "/api/accounts": (_request, response) => sendJson(response, 200, options.names),
+    "/favicon.ico": (_request, response) => {
+      response.writeHead(204);
+      response.end();
+    },
+  };
+
+  function allowed(request: IncomingMessage, url: URL): boolean {
+    if (options.token === null) return hostHeaderIsLoopback(request);
+    const token = options.token;
+    return tokensOf(request, url).some((given) => tokenMatches(token, given));
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    setSecurityHeaders(response);
+    const url = new URL(request.url ?? "/", "http://dashboard.invalid");
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      response.setHeader("Allow", "GET, HEAD");
+      send(response, 405, "text/plain", "405 Method Not Allowed\n");
+      return;
+    }
+    if (url.pathname === "/healthz") {
+      send(response, 200, "text/plain", "ok\n");
+      return;
+    }
+    if (!allowed(request, url)) {
+      if (options.token === null) {
+        send(response, 403, "text/plain", "403 Forbidden: use a loopback host name (127.0.0.1)\n");
+      } else {
+        response.setHeader("WWW-Authenticate", 'Bearer realm="show-user-balances"');
+        send(response, 401, "text/plain", "401 Unauthorized: a valid access token is required\n");
+      }
+      return;
+    }
+    const route = routes[url.pathname === "/index.html" ? "/" : url.pathname];
+    if (!route) {
+      send(response, 404, "text/plain", "404 Not Found\n");
+      return;
+    }
+    await route(request, response, url);
+  }
+
+  return createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      options.onError?.(error instanceof Error ? error.message : String(error));
+      if (!response.headersSent) sendJson(response, 500, { error: "internal error" });
+      else response.end();
+    });
+  });
+}
+
+/** Listens and returns the URL to open (the real port when asked for port 0). */
+export function listen(server: Server, host: string, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      const address = server.address();
+      const actual = typeof address === "object" && address ? address.port : port;
+      const shown = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+      resolve(`http://${shown}:${actual}/`);
+    });
+  });
+}
+
+/**
+ * Stops accepting connections, lets in-flight responses finish and closes keep-alive connections
+ * as they fall idle (a browser would otherwise hold the process open); whatever is still open
+ * after `graceMs` is cut.
+ */
+export function closeGracefully(server: Server, graceMs = 10_000): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    const idle = setInterval(() => server.closeIdleConnections(), 50);
+    server.close(() => {
+      clearTimeout(force);
+      clearInterval(idle);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

@@ -1,0 +1,248 @@
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Emulator, startEmulator } from "../../src/emulator/index.js";
+import { ROOT, runCli, scratch, spawnCli, writeJson } from "../helpers/cli.js";
+import { seedAccount } from "../helpers/seed.js";
+import { startReceiver } from "./receiver.js";
+
+let emulator: Emulator;
+beforeAll(async () => {
+  emulator = await startEmulator();
+});
+afterAll(() => emulator.close());
+
+/**
+ * alice: kraken $1,000 and coinbase $500, with a user-total threshold (drop > 50 %) and
+ * coinbase's LOW turned off in the config (lowUsd 0 overrides --alert-low).
+ */
+async function setup() {
+  const s = await scratch();
+  const kraken = seedAccount(emulator, "kraken", { USD: "1000" });
+  const coinbase = seedAccount(emulator, "coinbase", { USDC: "500" });
+  await writeJson(join(s.config, "users", "alice.json"), {
+    user_id: "alice",
+    alerts: { dropPct: 50 },
+    brokers: [
+      { broker: "kraken", credentials: kraken, apiUrl: emulator.urls.kraken },
+      {
+        broker: "coinbase",
+        credentials: coinbase,
+        apiUrl: emulator.urls.coinbase,
+        alerts: { lowUsd: 0 },
+      },
+    ],
+  });
+  const state = join(s.dir, "state");
+  const common = ["--config-dir", s.config, "--cache-dir", s.cache, "--state-dir", state];
+  const run = (args: string[]) =>
+    runCli([...common, "--kraken-spacing", "50", "--cache-ttl", "0", ...args], { cwd: s.dir });
+  const history = (args: string[]) =>
+    runCli(["history", "--state-dir", state, ...args], { cwd: s.dir });
+  return { ...s, kraken, coinbase, state, common, run, history };
+}
+
+describe("history and alerts across cron runs", () => {
+  it("records every fetch, fires LOW and DROP once at the transition, never on a failed fetch, and posts the webhook", async () => {
+    const s = await setup();
+    const hook = await startReceiver();
+    const alertFlags = ["--json", "--alert-low", "100", "--alert-drop", "20", "--notify", hook.url];
+
+    // 1. Everything above the thresholds: no alert, exit 0; the document carries `alerts: []`.
+    const first = await s.run(alertFlags);
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout).alerts).toEqual([]);
+
+    // 2. kraken falls to $50 and coinbase to $80: LOW and DROP on kraken, DROP (not LOW: the
+    //    config turned it off) on coinbase, DROP on the total. Exit 4; the webhook gets them.
+    emulator.setBalances("kraken", s.kraken.apiKey, { USD: { free: "50" } });
+    emulator.setBalances("coinbase", s.coinbase.apiKey, { USDC: { free: "80" } });
+    const second = await s.run(alertFlags);
+    expect(second.stderr).toBe("");
+    expect(second.code).toBe(4);
+    const alerts = JSON.parse(second.stdout).alerts;
+    expect(
+      alerts.map((a: { type: string; broker: string | null }) => `${a.type} ${a.broker}`),
+    ).toEqual([
+      "BALANCE_LOW kraken",
+      "BALANCE_DROP kraken",
+      "BALANCE_DROP coinbase",
+      "BALANCE_DROP null",
+    ]);
+    expect(alerts[0]).toEqual({
+      type: "BALANCE_LOW",
+      account: "user",
+      user: "alice",
+      broker: "kraken",
+      previous: 1000,
+      current: 50,
+      change: -950,
+      change_pct: -95,
+      threshold: 100,
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      since: alerts[0].time,
+      repeat: false,
+    });
+    expect(alerts[3]).toMatchObject({ broker: null, previous: 1500, current: 130, threshold: 50 });
+    expect(hook.received).toHaveLength(1);
+    expect(hook.received[0]).toMatchObject({ method: "POST", contentType: "application/json" });
+    const payload = hook.received[0]?.body as { alerts: unknown[]; text: string; source: string };
+    expect(payload.source).toBe("show-user-balances");
+    expect(payload.alerts).toEqual(alerts);
+    expect(payload.text).toContain("BALANCE_LOW alice / kraken: $50 below $100");
+
+    // 3. Same balances: the conditions hold, nothing fires again, nothing is posted.
+    const third = await s.run(alertFlags);
+    expect(third.code).toBe(0);
+    expect(JSON.parse(third.stdout).alerts).toEqual([]);
+    expect(hook.received).toHaveLength(1);
+
+    // 4. kraken rejects the key: exit 3 (not 4), and the failure is no drop to zero.
+    emulator.setFault("kraken", s.kraken.apiKey, { kind: "revoked" });
+    const failed = await s.run(alertFlags);
+    expect(failed.code).toBe(3);
+    expect(JSON.parse(failed.stdout).alerts).toEqual([]);
+
+    // 5. kraken answers again with the same $50: compared with the last good figure, no alert.
+    emulator.setFault("kraken", s.kraken.apiKey, null);
+    const back = await s.run(alertFlags);
+    expect(back.code).toBe(0);
+    expect(JSON.parse(back.stdout).alerts).toEqual([]);
+    expect(hook.received).toHaveLength(1);
+
+    // The history has every fetch, the failure without a figure, and the change.
+    const h = await s.history(["--user", "alice", "--json"]);
+    expect(h.code).toBe(0);
+    const doc = JSON.parse(h.stdout);
+    const kraken = doc.series.find((x: { broker: string | null }) => x.broker === "kraken");
+    expect(
+      kraken.points.map((p: { usd: number | null; status: string }) => [p.usd, p.status]),
+    ).toEqual([
+      [1000, "ok"],
+      [50, "ok"],
+      [50, "ok"],
+      [null, "auth_failed"],
+      [50, "ok"],
+    ]);
+    expect(kraken.points[0].assets).toEqual({ USD: "1000" });
+    expect(kraken).toMatchObject({
+      user: "alice",
+      first: 1000,
+      last: 50,
+      change: -950,
+      change_pct: -95,
+    });
+    const total = doc.series.find((x: { broker: string | null }) => x.broker === null);
+    expect(total.points.map((p: { usd: number | null }) => p.usd)).toEqual([
+      1500,
+      130,
+      130,
+      null,
+      130,
+    ]);
+
+    const table = await s.history(["--broker", "kraken"]);
+    const lines = table.stdout.split("\n").map((l) => l.trimEnd());
+    expect(lines).toContain("   alice / kraken");
+    expect(table.stdout).toMatch(/\$50\.00 +-\$950\.00 +-95\.00%/);
+    expect(table.stdout).toMatch(/✗ auth failed/);
+    expect(table.stdout).toMatch(/CHANGE {2}-\$950\.00 -95\.00% {2}\(5 samples\)/);
+    expect(table.stdout).not.toContain("alice / total");
+    await hook.close();
+  });
+
+  it("shows fired alerts in their own table section and keeps going when the webhook fails", async () => {
+    const s = await setup();
+    const hook = await startReceiver([500, 500, 500]);
+    const result = await s.run(["--alert-low", "5000", "--notify", hook.url, "--no-color"]);
+    expect(result.code).toBe(4);
+    const lines = result.stdout.split("\n").map((l) => l.trimEnd());
+    expect(lines).toContain("ALERTS (1)");
+    expect(lines).toContain("   ⚠ BALANCE_LOW   alice / kraken: $1,000.00, below $5,000.00");
+    expect(lines.indexOf("ALERTS (1)")).toBeGreaterThan(lines.indexOf("SUMMARY"));
+    expect(result.stderr).toMatch(
+      /^warning: webhook http:\/\/127\.0\.0\.1:\d+ failed after 3 attempts: HTTP 500/m,
+    );
+    expect(result.stderr).not.toContain("secret-token");
+    await hook.close();
+  });
+
+  it("a cache-hit run records nothing; --no-history records nothing at all", async () => {
+    const s = await setup();
+    const cached = ["--config-dir", s.config, "--cache-dir", s.cache, "--state-dir", s.state];
+    const trace = ["--require", join(ROOT, "test", "monitor", "trace-sqlite.cjs")];
+    const live = await runCli([...cached, "--kraken-spacing", "50"], {
+      cwd: s.dir,
+      nodeArgs: trace,
+    });
+    expect(live.stderr).toContain("[trace] better-sqlite3 loaded");
+    const hit = await runCli([...cached, "--json"], { cwd: s.dir, nodeArgs: trace });
+    expect(hit.code).toBe(0);
+    expect(hit.stderr).toBe("");
+    await s.run(["--no-history"]);
+    const h = JSON.parse((await s.history(["--json"])).stdout);
+    expect(h.series.find((x: { broker: string }) => x.broker === "kraken").points).toHaveLength(1);
+    // Thresholds from the config alone switch alerting on: the document carries `alerts`.
+    const plain = await s.run(["--json"]);
+    expect(JSON.parse(plain.stdout).alerts).toEqual([]);
+    // A history that cannot be written is a warning: the report is printed and the run exits 0.
+    const unwritable = await s.run([
+      "--json",
+      "--state-dir",
+      join(s.config, "users", "alice.json"),
+    ]);
+    expect(unwritable.code).toBe(0);
+    expect(JSON.parse(unwritable.stdout).summary.user_totals).toEqual({ alice: 1500 });
+    expect(unwritable.stderr).toMatch(/^warning: history not recorded in .*alice\.json: /);
+    const conflict = await s.run(["--no-history", "--alert-low", "1"]);
+    expect(conflict.code).toBe(2);
+    expect(conflict.stderr).toContain("--no-history");
+  });
+});
+
+describe("--watch", () => {
+  it("prints one JSON document per line and stops cleanly on SIGTERM with exit 0", async () => {
+    const s = await setup();
+    const { child, done } = spawnCli(
+      [...s.common, "--kraken-spacing", "50", "--cache-ttl", "0", "--json", "--watch", "0.2"],
+      { cwd: s.dir },
+    );
+    let seen = "";
+    await new Promise<void>((resolve) => {
+      child.stdout?.on("data", (d) => {
+        seen += d;
+        if (seen.split("\n").length > 3) resolve();
+      });
+    });
+    child.kill("SIGTERM");
+    const { code, stdout, stderr } = await done;
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(stdout.endsWith("\n")).toBe(true);
+    const lines = stdout.trimEnd().split("\n");
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    for (const line of lines) {
+      const doc = JSON.parse(line);
+      expect(doc.summary.user_totals).toEqual({ alice: 1500 });
+    }
+  });
+
+  it("as a table on a pipe, prints one report after another", async () => {
+    const s = await setup();
+    const { child, done } = spawnCli([...s.common, "--kraken-spacing", "50", "--watch", "0.2"], {
+      cwd: s.dir,
+    });
+    let seen = "";
+    await new Promise<void>((resolve) => {
+      child.stdout?.on("data", (d) => {
+        seen += d;
+        if (seen.split("USER ACCOUNT BALANCES").length > 2) resolve();
+      });
+    });
+    child.kill("SIGINT");
+    const { code, stdout } = await done;
+    expect(code).toBe(0);
+    expect(stdout).not.toContain("\u001b[2J");
+    expect(stdout.split("USER ACCOUNT BALANCES").length).toBeGreaterThan(2);
+  });
+});
