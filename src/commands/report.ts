@@ -4,8 +4,7 @@ import type { LoadedConfig } from "../config/index.js";
 import type { Alert } from "../monitor/alerts.js";
 import { alertToJson, renderAlerts } from "../render/alerts.js";
 import { toJsonDocument } from "../render/json.js";
-import { renderAssets, renderStatus } from "../render/status.js";
-import { renderTable } from "../render/table.js";
+import { loadPalette } from "../render/style.js";
 import type { BrokerRow, Report, ReportAccount } from "../report/model.js";
 import { hasNoUserBrokers, NO_USER_BROKERS_HELP, runReport } from "../run.js";
 import { type CliIo, EXIT, loadConfigFor, useColor, warn } from "./context.js";
@@ -97,14 +96,17 @@ export function addReportFlags(command: Command): Command {
   return addMonitorFlags(command);
 }
 
-/** The report as text: a JSON document (one line in watch mode), the status view or the table. */
-function renderReport(
+/**
+ * The report as text: a JSON document (one line in watch mode), the status view or the table.
+ * Renderers and their libraries (chalk, cli-table3) load only for the output asked for.
+ */
+async function renderReport(
   report: Report,
   alerts: Alert[] | null,
   flags: ReportFlags,
   config: LoadedConfig,
   color: boolean,
-): string {
+): Promise<string> {
   if (flags.json) {
     const doc = {
       ...toJsonDocument(report, { assets: flags.assets }),
@@ -112,12 +114,15 @@ function renderReport(
     };
     return `${flags.watch ? JSON.stringify(doc) : JSON.stringify(doc, null, 2)}\n`;
   }
-  const tail = alerts?.length ? `\n${renderAlerts(alerts, { color })}` : "";
-  if (flags.status) {
-    return renderStatus(report, { color, credentials: credentialsColumn(config) }) + tail;
+  const palette = await loadPalette(color);
+  const tail = alerts?.length ? `\n${renderAlerts(alerts, { palette })}` : "";
+  const grids = flags.status || flags.assets ? await import("../render/status.js") : null;
+  if (grids && flags.status) {
+    return grids.renderStatus(report, { palette, credentials: credentialsColumn(config) }) + tail;
   }
-  const assets = flags.assets ? `\n${renderAssets(report, { color })}` : "";
-  return renderTable(report, { color }) + assets + tail;
+  const { renderTable } = await import("../render/table.js");
+  const assets = grids && flags.assets ? `\n${grids.renderAssets(report, { palette })}` : "";
+  return renderTable(report, { palette }) + assets + tail;
 }
 
 export async function reportAction(command: Command, io: CliIo): Promise<number> {
@@ -163,7 +168,9 @@ export async function reportAction(command: Command, io: CliIo): Promise<number>
     });
     const alerts = monitor.observe(report);
     const separator = flags.watch && !flags.json && !redraw ? "\n" : "";
-    io.stdout.write(redraw + renderReport(report, alerts, flags, config, color) + separator);
+    io.stdout.write(
+      redraw + (await renderReport(report, alerts, flags, config, color)) + separator,
+    );
     await monitor.notify(alerts, report.generatedAt);
     if (config.problems.length > 0 || (flags.storeRequired && opened?.degraded)) return EXIT.config;
     if (report.failedCount > 0) return EXIT.partial;

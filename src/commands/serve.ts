@@ -1,21 +1,10 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { hasNoUserBrokers, NO_USER_BROKERS_HELP } from "../run.js";
-import { isLoopbackHost } from "../serve/auth.js";
-import { ReportSource } from "../serve/report-source.js";
-import { accountNames, closeGracefully, createDashboardServer, listen } from "../serve/server.js";
-import { type CliIo, EXIT, loadConfigFor, warn } from "./context.js";
-import {
-  addRunFlags,
-  loadOptions,
-  openRunStore,
-  positiveNumber,
-  type RunFlags,
-  runOptions,
-} from "./options.js";
+import type { CliIo } from "./context.js";
+import { addRunFlags, positiveNumber, type RunFlags } from "./options.js";
 
 export const TOKEN_ENV = "SHOW_USER_BALANCES_TOKEN";
 
-interface ServeFlags extends Omit<RunFlags, "refresh"> {
+export interface ServeFlags extends Omit<RunFlags, "refresh"> {
   host: string;
   port: number;
   refresh: number;
@@ -51,73 +40,6 @@ const port = (value: string): number => {
   return n;
 };
 
-function waitForSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off("SIGTERM", stop);
-      process.off("SIGINT", stop);
-      resolve(signal);
-    };
-    process.on("SIGTERM", stop);
-    process.on("SIGINT", stop);
-  });
-}
-
-async function serveAction(command: Command, io: CliIo): Promise<number> {
-  const flags = command.opts<ServeFlags>();
-  const token = flags.token ? flags.token : null;
-  if (token === null && !isLoopbackHost(flags.host)) {
-    warn(
-      io,
-      `show-user-balances: refusing to serve balances on ${flags.host} without an access token.`,
-    );
-    warn(io, `  fix: set ${TOKEN_ENV} (e.g. to $(openssl rand -hex 32)), or bind to 127.0.0.1`);
-    return EXIT.config;
-  }
-  // Here --refresh is the page's interval: the runs themselves always use the cache.
-  const runFlags: RunFlags = { ...flags, refresh: false };
-  const config = await loadConfigFor(io, loadOptions(runFlags));
-  if (typeof config === "number") return config;
-  if (!config.platform && config.users.length === 0) {
-    warn(io, NO_USER_BROKERS_HELP);
-    return EXIT.config;
-  }
-  if (hasNoUserBrokers(config)) warn(io, NO_USER_BROKERS_HELP);
-
-  // One store for the server's lifetime: the Redis store (--store) or the CLI's disk cache.
-  const options = runOptions(command, runFlags, config, io);
-  const opened = await openRunStore(runFlags, config, options, io);
-  if (typeof opened === "number") return opened;
-  const source = new ReportSource(config, { ...options, store: opened?.store });
-  const server = createDashboardServer({
-    source,
-    names: accountNames(config),
-    token,
-    refreshSeconds: flags.refresh,
-    onError: (message) => warn(io, `show-user-balances serve: ${message}`),
-  });
-  const signal = waitForSignal();
-  let url: string;
-  try {
-    url = await listen(server, flags.host, flags.port);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    warn(
-      io,
-      `show-user-balances: cannot listen on ${flags.host}:${flags.port} (${code ?? error}).`,
-    );
-    warn(io, "  fix: choose another --port (0 picks a free one) or --host");
-    await opened?.close();
-    return EXIT.config;
-  }
-  io.stdout.write(`Dashboard on ${url}\n`);
-  warn(io, `${await signal}: shutting down`);
-  await closeGracefully(server);
-  await source.settled();
-  await opened?.close();
-  return EXIT.ok;
-}
-
 /**
  * Adds `serve`. It shares the run flags with the report (except --refresh, which is the page's
  * interval here), so config, cache and Kraken settings mean the same in both.
@@ -137,6 +59,7 @@ export function registerServe(program: Command, io: CliIo, setExitCode: (code: n
       new Option("--token <token>", "access token for every route but /healthz").env(TOKEN_ENV),
     )
     .action(async (_options, command: Command) => {
+      const { serveAction } = await import("./serve-action.js");
       setExitCode(await serveAction(command, io));
     });
   return serve;

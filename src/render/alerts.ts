@@ -1,8 +1,8 @@
 import { centsToNumber, formatUsd } from "../money.js";
 import { type Alert, changePct } from "../monitor/alerts.js";
 import type { SeriesKey } from "../monitor/history.js";
-import { palette } from "./style.js";
-import { formatGenerated } from "./table.js";
+import { formatGenerated } from "./labels.js";
+import { type Palette, PLAIN } from "./style.js";
 
 const HEAVY = "=".repeat(80);
 
@@ -30,9 +30,12 @@ export function alertLine(alert: Alert): string {
 }
 
 /** The alerts section printed after the report table; empty when nothing fired. */
-export function renderAlerts(alerts: readonly Alert[], options: { color?: boolean } = {}): string {
+export function renderAlerts(
+  alerts: readonly Alert[],
+  options: { palette?: Palette } = {},
+): string {
   if (alerts.length === 0) return "";
-  const c = palette(options.color ?? false);
+  const c = options.palette ?? PLAIN;
   const lines = [HEAVY, c.bold(c.red(`ALERTS (${alerts.length})`)), HEAVY];
   for (const alert of alerts) lines.push(`   ${c.red("⚠")} ${alertLine(alert)}`);
   lines.push(HEAVY);

@@ -2,9 +2,8 @@ import { centsToNumber, formatUsd } from "../money.js";
 import { changePct } from "../monitor/alerts.js";
 import type { Sample, SeriesKey } from "../monitor/history.js";
 import { seriesLabel } from "./alerts.js";
-import { STATUS_LABELS } from "./labels.js";
-import { palette } from "./style.js";
-import { formatGenerated } from "./table.js";
+import { formatGenerated, STATUS_LABELS } from "./labels.js";
+import { type Palette, PLAIN } from "./style.js";
 
 const HEAVY = "=".repeat(80);
 const LIGHT = "-".repeat(80);
@@ -61,9 +60,9 @@ function signedPct(pct: number | null): string {
 /** The history as text: per series, each sample with its change against the previous figure. */
 export function renderHistory(
   series: readonly Series[],
-  options: { since: Date; color?: boolean },
+  options: { since: Date; palette?: Palette },
 ): string {
-  const c = palette(options.color ?? false);
+  const c = options.palette ?? PLAIN;
   const out = [HEAVY, c.bold("BALANCE HISTORY"), HEAVY, `Since: ${formatGenerated(options.since)}`];
   out.push(HEAVY);
   if (series.length === 0) out.push("", c.dim("   (nothing recorded in this range)"));

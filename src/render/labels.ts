@@ -26,3 +26,12 @@ export function formatAge(seconds: number): string {
 export function rowState(row: BrokerRow): BrokerRow["status"] | "disabled" {
   return row.enabled ? row.status : "disabled";
 }
+
+/** "2026-01-21 16:00:00" in local time, as the original report prints it. */
+export function formatGenerated(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return (
+    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
+    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`
+  );
+}

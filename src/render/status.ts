@@ -2,15 +2,18 @@ import Table from "cli-table3";
 import { formatUsd } from "../money.js";
 import type { BrokerRow, Report, ReportAccount } from "../report/model.js";
 import { formatAge, rowState, STATUS_LABELS } from "./labels.js";
-import { palette } from "./style.js";
+import { type Palette, PLAIN } from "./style.js";
 
 export interface StatusOptions {
-  color?: boolean;
+  /** Colours (see loadPalette); plain text by default. */
+  palette?: Palette;
   /** Per account and broker: which credential variables were tried and which was used. */
   credentials?: (account: ReportAccount, row: BrokerRow) => string;
 }
 
-function grid(head: string[], color: boolean): Table.Table {
+function grid(head: string[], c: Palette): Table.Table {
+  // cli-table3 styles its own head and borders; only when the caller asked for colour.
+  const color = c !== PLAIN;
   return new Table({
     head,
     style: { head: color ? ["bold"] : [], border: color ? ["grey"] : [], compact: true },
@@ -22,11 +25,10 @@ function grid(head: string[], color: boolean): Table.Table {
  * account and broker with its state, where the figure came from, when, and why it failed.
  */
 export function renderStatus(report: Report, options: StatusOptions = {}): string {
-  const color = options.color ?? false;
-  const c = palette(color);
+  const c = options.palette ?? PLAIN;
   const head = ["Account", "Broker", "State", "Balance", "Source", "Fetched", "Detail"];
   if (options.credentials) head.push("Credentials");
-  const table = grid(head, color);
+  const table = grid(head, c);
   const accounts = [...(report.platform ? [report.platform] : []), ...report.users];
   for (const account of accounts) {
     for (const row of account.rows) {
@@ -55,10 +57,10 @@ export function renderStatus(report: Report, options: StatusOptions = {}): strin
 }
 
 /** Per-asset breakdown (--assets): one table of every asset held, with its USD value. */
-export function renderAssets(report: Report, options: { color?: boolean } = {}): string {
+export function renderAssets(report: Report, options: { palette?: Palette } = {}): string {
   const table = grid(
     ["Account", "Broker", "Asset", "Free", "Used", "Total", "USD"],
-    options.color ?? false,
+    options.palette ?? PLAIN,
   );
   const accounts = [...(report.platform ? [report.platform] : []), ...report.users];
   for (const account of accounts) {

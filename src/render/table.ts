@@ -1,8 +1,7 @@
-import type { ChalkInstance } from "chalk";
 import { formatUsd } from "../money.js";
 import type { BrokerRow, Report, ReportAccount } from "../report/model.js";
-import { formatAge, rowState, STATUS_LABELS } from "./labels.js";
-import { palette } from "./style.js";
+import { formatAge, formatGenerated, rowState, STATUS_LABELS } from "./labels.js";
+import { type Palette, PLAIN } from "./style.js";
 
 const WIDTH = 80;
 const HEAVY = "=".repeat(WIDTH);
@@ -10,22 +9,14 @@ const LIGHT = "-".repeat(WIDTH);
 const USER_LIGHT = `   ${"-".repeat(WIDTH - 4)}`;
 
 export interface TableOptions {
-  color?: boolean;
+  /** Colours (see loadPalette); plain text by default. */
+  palette?: Palette;
   /** Title of the platform section, e.g. the platform's name from platform.json. */
   platformName?: string;
 }
 
-/** "2026-01-21 16:00:00" in local time, as the original report prints it. */
-export function formatGenerated(date: Date): string {
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return (
-    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
-    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`
-  );
-}
-
 /** What follows an amount: why a row is not a plain live figure. Empty for a fresh ok row. */
-export function rowNote(row: BrokerRow, c: ChalkInstance): string {
+export function rowNote(row: BrokerRow, c: Palette): string {
   const state = rowState(row);
   if (state === "disabled") return c.dim("○ disabled");
   if (state === "no_credentials") return c.yellow("○ no credentials");
@@ -46,7 +37,7 @@ export function rowNote(row: BrokerRow, c: ChalkInstance): string {
  * right-aligned in one column through the whole report so the cents line up.
  */
 export function renderTable(report: Report, options: TableOptions = {}): string {
-  const c = palette(options.color ?? false);
+  const c = options.palette ?? PLAIN;
   const accounts = [...(report.platform ? [report.platform] : []), ...report.users];
   const amounts = [
     ...accounts.flatMap((a) => [a.totalCents, ...a.rows.map((r) => r.usdCents)]),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderJson } from "../../src/render/json.js";
+import { loadPalette } from "../../src/render/style.js";
 import { renderTable } from "../../src/render/table.js";
 import { buildReport } from "../../src/report/model.js";
 import { guideAccounts, row, user } from "../report/fixtures.js";
@@ -77,12 +78,13 @@ describe("renderTable", () => {
     expect(text).toContain("1 broker account did not answer: the totals are partial.");
   });
 
-  it("emits no ANSI escapes unless colour is asked for", () => {
+  it("emits no ANSI escapes unless colour is asked for", async () => {
     const report = buildReport(guideAccounts());
     // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for ANSI escapes
     const ansi = /\u001b\[/;
     expect(renderTable(report)).not.toMatch(ansi);
-    expect(renderTable(report, { color: true })).toMatch(ansi);
+    expect(renderTable(report, { palette: await loadPalette(true) })).toMatch(ansi);
+    expect(renderTable(report, { palette: await loadPalette(false) })).not.toMatch(ansi);
   });
 });
 

@@ -1,0 +1,79 @@
+/**
+ * The `serve` command's work, loaded only when the command runs (the server, the page and its
+ * assets are not needed by a report run).
+ */
+import type { Command } from "commander";
+import { hasNoUserBrokers, NO_USER_BROKERS_HELP } from "../run.js";
+import { isLoopbackHost } from "../serve/auth.js";
+import { ReportSource } from "../serve/report-source.js";
+import { accountNames, closeGracefully, createDashboardServer, listen } from "../serve/server.js";
+import { type CliIo, EXIT, loadConfigFor, warn } from "./context.js";
+import { loadOptions, openRunStore, type RunFlags, runOptions } from "./options.js";
+import { type ServeFlags, TOKEN_ENV } from "./serve.js";
+
+function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off("SIGTERM", stop);
+      process.off("SIGINT", stop);
+      resolve(signal);
+    };
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+  });
+}
+
+export async function serveAction(command: Command, io: CliIo): Promise<number> {
+  const flags = command.opts<ServeFlags>();
+  const token = flags.token ? flags.token : null;
+  if (token === null && !isLoopbackHost(flags.host)) {
+    warn(
+      io,
+      `show-user-balances: refusing to serve balances on ${flags.host} without an access token.`,
+    );
+    warn(io, `  fix: set ${TOKEN_ENV} (e.g. to $(openssl rand -hex 32)), or bind to 127.0.0.1`);
+    return EXIT.config;
+  }
+  // Here --refresh is the page's interval: the runs themselves always use the cache.
+  const runFlags: RunFlags = { ...flags, refresh: false };
+  const config = await loadConfigFor(io, loadOptions(runFlags));
+  if (typeof config === "number") return config;
+  if (!config.platform && config.users.length === 0) {
+    warn(io, NO_USER_BROKERS_HELP);
+    return EXIT.config;
+  }
+  if (hasNoUserBrokers(config)) warn(io, NO_USER_BROKERS_HELP);
+
+  // One store for the server's lifetime: the Redis store (--store) or the CLI's disk cache.
+  const options = runOptions(command, runFlags, config, io);
+  const opened = await openRunStore(runFlags, config, options, io);
+  if (typeof opened === "number") return opened;
+  const source = new ReportSource(config, { ...options, store: opened?.store });
+  const server = createDashboardServer({
+    source,
+    names: accountNames(config),
+    token,
+    refreshSeconds: flags.refresh,
+    onError: (message) => warn(io, `show-user-balances serve: ${message}`),
+  });
+  const signal = waitForSignal();
+  let url: string;
+  try {
+    url = await listen(server, flags.host, flags.port);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    warn(
+      io,
+      `show-user-balances: cannot listen on ${flags.host}:${flags.port} (${code ?? error}).`,
+    );
+    warn(io, "  fix: choose another --port (0 picks a free one) or --host");
+    await opened?.close();
+    return EXIT.config;
+  }
+  io.stdout.write(`Dashboard on ${url}\n`);
+  warn(io, `${await signal}: shutting down`);
+  await closeGracefully(server);
+  await source.settled();
+  await opened?.close();
+  return EXIT.ok;
+}
