@@ -4,8 +4,9 @@
  * start-up, module loading and exit are all inside the numbers. Prints tables and writes
  * bench/results.json. Run it on a quiet machine: the numbers are wall-clock medians.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import * as os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -105,7 +106,13 @@ function childEnv(extra: Record<string, string> = {}): Record<string, string> {
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !/^(KRAKEN|COINBASE|ALPACA)_/i.test(k)) env[k] = v;
   }
-  return { ...env, NO_COLOR: "1", XDG_CACHE_HOME: join(tmpRoot, "xdg"), ...extra };
+  return {
+    ...env,
+    NO_COLOR: "1",
+    XDG_CACHE_HOME: join(tmpRoot, "xdg"),
+    XDG_STATE_HOME: join(tmpRoot, "xdg-state"),
+    ...extra,
+  };
 }
 
 function runNode(script: string[], options: RunOptions): Promise<RunResult> {
@@ -158,6 +165,29 @@ export async function resolve(specifier, context, next) {
 const CCXT_REGISTER = `import { register } from "node:module";
 register(new URL("./ccxt-hooks.mjs", import.meta.url));
 `;
+
+/** A throwaway redis-server on a free loopback port, no persistence; null when not installed. */
+async function startRedis(): Promise<{ url: string; stop: () => void } | null> {
+  const port = await new Promise<number>((resolvePort) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() => resolvePort(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+  const child: ChildProcess = spawn(
+    "redis-server",
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    { stdio: ["ignore", "pipe", "ignore"] },
+  );
+  const ready = await new Promise<boolean>((resolveReady) => {
+    child.once("error", () => resolveReady(false));
+    child.stdout?.on("data", (chunk: Buffer) => {
+      if (chunk.toString().includes("Ready to accept connections")) resolveReady(true);
+    });
+  });
+  if (!ready) return null;
+  return { url: `redis://127.0.0.1:${port}/0`, stop: () => child.kill("SIGTERM") };
+}
 
 async function runCli(
   configDir: string,
@@ -343,16 +373,43 @@ async function main(): Promise<void> {
     const warm = await runCli(hit.configDir, ["--cache-dir", hit.cacheDir]);
     if (warm.code !== 0) throw new Error(`warm-up run exited ${warm.code}: ${warm.stderr}`);
     emu.clearRequests();
+    // The same hits through a Redis store (issue 8), each run with an empty cache directory so
+    // the hits can only come from Redis. Skipped when redis-server is not installed.
+    const redis = await startRedis();
+    const redisArgs = async () => [
+      "--cache-dir",
+      await freshDir("empty-cache"),
+      "--store",
+      redis?.url ?? "",
+    ];
+    if (redis) {
+      const warmRedis = await runCli(hit.configDir, await redisArgs());
+      if (warmRedis.code !== 0)
+        throw new Error(`redis warm-up exited ${warmRedis.code}: ${warmRedis.stderr}`);
+    }
+    emu.clearRequests();
     const bare: number[] = [];
     const cached: number[] = [];
+    const redisHits: number[] = [];
     const cwd = dirname(hit.configDir);
-    for (let i = 0; i < REPS_STARTUP; i += 1) {
-      // Interleaved so drift in machine load hits both series alike.
-      bare.push((await runNode(["-e", "0"], { cwd })).ms);
-      const r = await runCli(hit.configDir, ["--cache-dir", hit.cacheDir]);
-      if (r.code !== 0 || failedRows(r.stdout) > 0)
-        throw new Error(`cache-hit run failed: ${r.stderr}`);
-      cached.push(r.ms);
+    try {
+      for (let i = 0; i < REPS_STARTUP; i += 1) {
+        // Interleaved so drift in machine load hits every series alike.
+        bare.push((await runNode(["-e", "0"], { cwd })).ms);
+        const r = await runCli(hit.configDir, ["--cache-dir", hit.cacheDir]);
+        if (r.code !== 0 || failedRows(r.stdout) > 0)
+          throw new Error(`cache-hit run failed: ${r.stderr}`);
+        cached.push(r.ms);
+        if (redis) {
+          const h = await runCli(hit.configDir, await redisArgs());
+          if (h.code !== 0 || h.stderr.includes("warning")) {
+            throw new Error(`redis cache-hit run failed: ${h.stderr}`);
+          }
+          redisHits.push(h.ms);
+        }
+      }
+    } finally {
+      redis?.stop();
     }
     const hitRequests = emu.requests.length;
     const watched = await runCli(hit.configDir, ["--cache-dir", hit.cacheDir], {
@@ -369,6 +426,9 @@ async function main(): Promise<void> {
       emulatorRequestsDuringHits: hitRequests,
       ccxtModulesLoadedOnHit: watched.ccxtModules ?? null,
       cacheHitMaxRssMb: watched.maxRssKb ? round(watched.maxRssKb / 1024, 1) : null,
+      redisHitMedianMs: redisHits.length ? round(median(redisHits), 1) : null,
+      redisHitRatio: redisHits.length ? round(median(redisHits) / median(bare), 2) : null,
+      redisHitRunsMs: redisHits.map((v) => round(v, 1)),
     };
     results.cacheHit = cacheHit;
     printTable(
@@ -377,11 +437,26 @@ async function main(): Promise<void> {
       [
         ["node -e 0", ms(median(bare)), ms(Math.min(...bare)), ms(Math.max(...bare))],
         ["cli, cache hit", ms(median(cached)), ms(Math.min(...cached)), ms(Math.max(...cached))],
+        ...(redisHits.length
+          ? [
+              [
+                "cli, Redis hit",
+                ms(median(redisHits)),
+                ms(Math.min(...redisHits)),
+                ms(Math.max(...redisHits)),
+              ],
+            ]
+          : []),
       ],
     );
     console.log(
       `ratio ${cacheHit.ratio}x; emulator requests during hits: ${hitRequests}; ccxt modules resolved on a hit: ${cacheHit.ccxtModulesLoadedOnHit}; peak RSS ${cacheHit.cacheHitMaxRssMb} MB`,
     );
+    if (cacheHit.redisHitRatio !== null) {
+      console.log(
+        `Redis store: hit ${cacheHit.redisHitMedianMs} ms, ${cacheHit.redisHitRatio}x bare node, ${round((cacheHit.redisHitMedianMs ?? 0) - cacheHit.cacheHitMedianMs, 1)} ms over the on-disk hit (ioredis load and a round trip)`,
+      );
+    }
     budget(
       "1. cache hit <= 3x bare node (0 requests, no ccxt)",
       `<= ${BUDGET.cacheHitRatio}x`,
