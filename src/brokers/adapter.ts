@@ -10,6 +10,8 @@ import type { BrokerOptions } from "./types.js";
  * maps them to statuses, see types.ts).
  */
 export interface BrokerAdapter {
+  /** Adjusts an account's exchange before use (e.g. a faster signer); credentials are set. */
+  prepare?(exchange: Exchange): void;
   /** ccxt constructor options for account instances (merged under the account's own). */
   privateExchangeOptions?: Record<string, unknown>;
   /** The account's balance as a ccxt balance structure. */

@@ -1,6 +1,7 @@
 import type { Balances, Exchange } from "ccxt";
 import { type Fixed, toFixed } from "../money.js";
 import { type BrokerAdapter, expectArray, expectObject } from "./adapter.js";
+import { coinbaseTokenSigner } from "./coinbase-jwt.js";
 import type { BrokerOptions } from "./types.js";
 
 /** The parts of ccxt's coinbase class we use, typed by what Coinbase sends. */
@@ -39,6 +40,12 @@ const PAGE_SIZE = 250;
  * (v3, with holds) by default; `accountsApi: "v2"` uses the Coinbase App listing instead.
  */
 export const coinbaseAdapter: BrokerAdapter = {
+  // ccxt calls createAuthToken only for CDP keys (legacy HMAC keys keep its own signing).
+  prepare(exchange: Exchange): void {
+    const view = exchange as unknown as { createAuthToken: unknown };
+    view.createAuthToken = coinbaseTokenSigner(exchange.apiKey, exchange.secret);
+  },
+
   async fetchBalance(exchange: Exchange, options: BrokerOptions): Promise<Balances> {
     const api = exchange as unknown as CoinbaseApi;
     const wallets: unknown[] = [];

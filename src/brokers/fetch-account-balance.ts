@@ -95,6 +95,7 @@ export class BalanceFetcher {
       ccxtOptions: { ...adapter.privateExchangeOptions, ...options.ccxt },
       privateLane: broker === "kraken" ? this.krakenLane : undefined,
     });
+    adapter.prepare?.(exchange);
     if (!exchange.has.fetchBalance) {
       return result("unsupported_broker", `${broker} does not support reading balances in ccxt`);
     }
