@@ -17,6 +17,16 @@ export const CacheEntrySchema = z.object({
 });
 export type CacheEntry = z.infer<typeof CacheEntrySchema>;
 
+/** A stored entry, or null when it is corrupt, truncated or of another format. */
+export function parseCacheEntry(text: string): CacheEntry | null {
+  try {
+    const parsed = CacheEntrySchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
 /** What identifies one cached figure. The API key only ever enters as its fingerprint. */
 export interface CacheKeyParts {
   account: string;
@@ -73,12 +83,8 @@ export class DiskBalanceCache implements BalanceStore {
       this.warnOnce(key, `cannot read cache entry ${this.file(key)}; fetching live`);
       return null;
     }
-    try {
-      const parsed = CacheEntrySchema.safeParse(JSON.parse(text));
-      if (parsed.success) return parsed.data;
-    } catch {
-      // fall through: corrupt or truncated
-    }
+    const entry = parseCacheEntry(text);
+    if (entry) return entry;
     this.warnOnce(
       key,
       `ignoring cache entry ${this.file(key)} (corrupt or from an older version); it will be rewritten`,

@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import type { Redis } from "ioredis";
 import type { AccountBalance } from "../brokers/types.js";
 import { redact } from "../secrets.js";
-import { CACHE_FORMAT, type CacheEntry, CacheEntrySchema } from "./balance-cache.js";
+import { CACHE_FORMAT, type CacheEntry, parseCacheEntry } from "./balance-cache.js";
 import type { BalanceStore } from "./store.js";
 
 export type StoreErrorCode = "invalid_store_url" | "store_unreachable";
@@ -207,12 +207,8 @@ export class RedisBalanceStore implements BalanceStore {
 
   private parse(key: string, text: string | null): CacheEntry | null {
     if (text === null) return null;
-    try {
-      const parsed = CacheEntrySchema.safeParse(JSON.parse(text));
-      if (parsed.success) return parsed.data;
-    } catch {
-      // fall through: corrupt
-    }
+    const entry = parseCacheEntry(text);
+    if (entry) return entry;
     this.warnOnce(
       key,
       `ignoring cache entry ${this.key("balance", key)} in Redis (corrupt or from an older version); it will be rewritten`,

@@ -1,5 +1,5 @@
 import { ConfigError, formatProblem, formatWarning, type LoadedConfig } from "../config/index.js";
-import { loadRunConfig, type RunOptions } from "../run.js";
+import { hasNoUserBrokers, loadRunConfig, NO_USER_BROKERS_HELP, type RunOptions } from "../run.js";
 
 /** Exit codes, documented in --help and the README. */
 export const EXIT = { ok: 0, internal: 1, config: 2, partial: 3, alert: 4 } as const;
@@ -41,4 +41,17 @@ export async function loadConfigFor(
   for (const warning of config.warnings) warn(io, `warning: ${formatWarning(warning)}`);
   for (const problem of config.problems) warn(io, `error: ${formatProblem(problem)}`);
   return config;
+}
+
+/**
+ * The original's "No user brokers configured", with its fixes, on stderr. Returns the exit code
+ * when there is nothing at all to show; a platform without users is still worth a report.
+ */
+export function checkSomethingToShow(io: CliIo, config: LoadedConfig): number | null {
+  if (!config.platform && config.users.length === 0) {
+    warn(io, NO_USER_BROKERS_HELP);
+    return EXIT.config;
+  }
+  if (hasNoUserBrokers(config)) warn(io, NO_USER_BROKERS_HELP);
+  return null;
 }

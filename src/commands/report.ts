@@ -6,8 +6,15 @@ import { alertToJson, renderAlerts } from "../render/alerts.js";
 import { toJsonDocument } from "../render/json.js";
 import { loadPalette } from "../render/style.js";
 import type { BrokerRow, Report, ReportAccount } from "../report/model.js";
-import { hasNoUserBrokers, NO_USER_BROKERS_HELP, runReport } from "../run.js";
-import { type CliIo, EXIT, loadConfigFor, useColor, warn } from "./context.js";
+import { runReport } from "../run.js";
+import {
+  type CliIo,
+  checkSomethingToShow,
+  EXIT,
+  loadConfigFor,
+  useColor,
+  warn,
+} from "./context.js";
 import {
   addMonitorFlags,
   createMonitor,
@@ -139,11 +146,8 @@ export async function reportAction(command: Command, io: CliIo): Promise<number>
     io.stdout.write(explainCredentials(config));
     return config.problems.length ? EXIT.config : EXIT.ok;
   }
-  if (!config.platform && config.users.length === 0) {
-    warn(io, NO_USER_BROKERS_HELP);
-    return EXIT.config;
-  }
-  if (hasNoUserBrokers(config)) warn(io, NO_USER_BROKERS_HELP);
+  const nothing = checkSomethingToShow(io, config);
+  if (nothing !== null) return nothing;
 
   const options = runOptions(command, flags, config, io);
   const opened = await openRunStore(flags, config, options, io);

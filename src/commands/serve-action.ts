@@ -3,11 +3,10 @@
  * assets are not needed by a report run).
  */
 import type { Command } from "commander";
-import { hasNoUserBrokers, NO_USER_BROKERS_HELP } from "../run.js";
 import { isLoopbackHost } from "../serve/auth.js";
 import { ReportSource } from "../serve/report-source.js";
 import { accountNames, closeGracefully, createDashboardServer, listen } from "../serve/server.js";
-import { type CliIo, EXIT, loadConfigFor, warn } from "./context.js";
+import { type CliIo, checkSomethingToShow, EXIT, loadConfigFor, warn } from "./context.js";
 import { loadOptions, openRunStore, type RunFlags, runOptions } from "./options.js";
 import { type ServeFlags, TOKEN_ENV } from "./serve.js";
 
@@ -38,11 +37,8 @@ export async function serveAction(command: Command, io: CliIo): Promise<number> 
   const runFlags: RunFlags = { ...flags, refresh: false };
   const config = await loadConfigFor(io, loadOptions(runFlags));
   if (typeof config === "number") return config;
-  if (!config.platform && config.users.length === 0) {
-    warn(io, NO_USER_BROKERS_HELP);
-    return EXIT.config;
-  }
-  if (hasNoUserBrokers(config)) warn(io, NO_USER_BROKERS_HELP);
+  const nothing = checkSomethingToShow(io, config);
+  if (nothing !== null) return nothing;
 
   // One store for the server's lifetime: the Redis store (--store) or the CLI's disk cache.
   const options = runOptions(command, runFlags, config, io);

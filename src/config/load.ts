@@ -95,22 +95,34 @@ class Loader {
     readonly includeDisabled: boolean,
   ) {}
 
-  async loadDotEnv(cwd: string): Promise<void> {
-    const file = join(cwd, ".env");
-    let text: string;
-    let mode: number;
+  /**
+   * A regular file's text and mode, or null after recording why it cannot be used (a missing
+   * file is recorded only when `missingIsProblem`).
+   */
+  private async readRegularFile(
+    file: string,
+    missingIsProblem: boolean,
+  ): Promise<{ text: string; mode: number } | null> {
     try {
       const st = await stat(file);
       if (!st.isFile()) {
         this.unreadable(file, "is not a regular file");
-        return;
+        return null;
       }
-      mode = st.mode;
-      text = await readFile(file, "utf8");
+      return { text: await readFile(file, "utf8"), mode: st.mode };
     } catch (e) {
-      if (errno(e) !== "ENOENT") this.unreadable(file, `cannot be read (${errno(e) ?? "error"})`);
-      return;
+      if (missingIsProblem || errno(e) !== "ENOENT") {
+        this.unreadable(file, `cannot be read (${errno(e) ?? "error"})`);
+      }
+      return null;
     }
+  }
+
+  async loadDotEnv(cwd: string): Promise<void> {
+    const file = join(cwd, ".env");
+    const read = await this.readRegularFile(file, false);
+    if (!read) return;
+    const { text, mode } = read;
     for (const key of applyDotEnv(this.env, parseDotEnv(text))) this.dotenvKeys.add(key);
     this.dotenvPath = file;
     if (readableByOthers(mode)) {
@@ -124,20 +136,9 @@ class Loader {
 
   /** Parsed JSON, or undefined after recording why not. */
   async readJson(file: string): Promise<unknown> {
-    let text: string;
-    let mode: number;
-    try {
-      const st = await stat(file);
-      if (!st.isFile()) {
-        this.unreadable(file, "is not a regular file");
-        return undefined;
-      }
-      mode = st.mode;
-      text = await readFile(file, "utf8");
-    } catch (e) {
-      this.unreadable(file, `cannot be read (${errno(e) ?? "error"})`);
-      return undefined;
-    }
+    const read = await this.readRegularFile(file, true);
+    if (!read) return undefined;
+    const { text, mode } = read;
     const parsed = parseJson(text);
     if (!parsed.ok) {
       this.problems.push({
