@@ -5,8 +5,6 @@ import { genericAdapter } from "./generic.js";
 import { krakenAdapter } from "./kraken.js";
 
 /** Brokers tested end to end against the emulator; every other ccxt id uses the generic path. */
-export const TESTED_BROKERS = ["coinbase", "kraken", "alpaca"] as const;
-
 const adapters: Record<string, BrokerAdapter> = {
   coinbase: coinbaseAdapter,
   kraken: krakenAdapter,

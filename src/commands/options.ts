@@ -2,6 +2,7 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { type OpenedStore, openStore, StoreError } from "../cache/open-store.js";
 import { defaultCacheDir } from "../cache/paths.js";
 import type { LoadedConfig } from "../config/index.js";
+import { DEFAULT_KRAKEN_SPACING_MS } from "../queue/kraken-lane.js";
 import { DEFAULT_CONCURRENCY } from "../report/collect.js";
 import type { RunOptions } from "../run.js";
 import { type CliIo, EXIT, warn } from "./context.js";
@@ -80,7 +81,7 @@ export function addRunFlags(command: Command, include: { refresh?: boolean } = {
       "--kraken-spacing <ms>",
       "minimum ms between two requests on one Kraken key",
       positiveInteger("--kraken-spacing"),
-      1100,
+      DEFAULT_KRAKEN_SPACING_MS,
     )
     .option(
       "--kraken-concurrency <n>",
