@@ -7,6 +7,7 @@
  * evaluated by the run that fetched those figures.
  */
 import type { LoadedConfig } from "../config/index.js";
+import { formatUsd } from "../money.js";
 import { alertToJson } from "../render/alerts.js";
 import type { Report } from "../report/model.js";
 import {
@@ -57,9 +58,10 @@ export function webhookPayload(alerts: readonly Alert[], at: Date) {
   const lines = alerts.map((a) => {
     const j = alertToJson(a);
     const who = `${j.user ?? "platform"} / ${j.broker ?? "total"}`;
+    const current = formatUsd(a.currentCents);
     return a.type === "BALANCE_LOW"
-      ? `${a.type} ${who}: $${j.current} below $${j.threshold}`
-      : `${a.type} ${who}: $${j.current}, ${j.change_pct}% from $${j.previous}`;
+      ? `${a.type} ${who}: ${current} below ${formatUsd(a.threshold)}`
+      : `${a.type} ${who}: ${current}, ${j.change_pct}% from ${formatUsd(a.previousCents ?? 0)}`;
   });
   return {
     source: "show-user-balances",

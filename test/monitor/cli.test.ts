@@ -89,7 +89,8 @@ describe("history and alerts across cron runs", () => {
     const payload = hook.received[0]?.body as { alerts: unknown[]; text: string; source: string };
     expect(payload.source).toBe("show-user-balances");
     expect(payload.alerts).toEqual(alerts);
-    expect(payload.text).toContain("BALANCE_LOW alice / kraken: $50 below $100");
+    expect(payload.text).toContain("BALANCE_LOW alice / kraken: $50.00 below $100.00");
+    expect(payload.text).toContain("BALANCE_DROP alice / kraken: $50.00, -95% from $1,000.00");
 
     // 3. Same balances: the conditions hold, nothing fires again, nothing is posted.
     const third = await s.run(alertFlags);
