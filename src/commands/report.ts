@@ -132,6 +132,17 @@ async function renderReport(
   return renderTable(report, { palette }) + assets + tail;
 }
 
+/** The guide's "Balance shows $0.00" answer, on stderr: which accounts lack keys, and how to look. */
+function hintMissingCredentials(io: CliIo, config: LoadedConfig): void {
+  const accounts = [...(config.platform ? [config.platform] : []), ...config.users];
+  const missing = accounts
+    .filter((account) => account.enabled)
+    .flatMap((account) => account.brokers.filter((b) => b.enabled && !b.credentials)).length;
+  if (missing === 0) return;
+  const what = missing === 1 ? "1 broker account has" : `${missing} broker accounts have`;
+  warn(io, `${what} no credentials; --explain-credentials shows which variables were looked up.`);
+}
+
 export async function reportAction(command: Command, io: CliIo): Promise<number> {
   const flags = command.opts<ReportFlags>();
   const usage = monitorUsageError(flags);
@@ -181,7 +192,11 @@ export async function reportAction(command: Command, io: CliIo): Promise<number>
     return alerts?.length ? EXIT.alert : EXIT.ok;
   };
   try {
-    if (flags.watch === undefined) return await once();
+    if (flags.watch === undefined) {
+      const code = await once();
+      hintMissingCredentials(io, config);
+      return code;
+    }
     await watchLoop(flags.watch * 1000, async () => {
       await once();
     });

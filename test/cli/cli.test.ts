@@ -161,8 +161,11 @@ describe("the report, as a real process against the emulator", () => {
       user_id: "carol",
       brokers: [{ broker: "alpaca" }],
     });
-    const { code, stdout } = await cli(s, ["--json"]);
+    const { code, stdout, stderr } = await cli(s, ["--json"]);
     expect(code).toBe(0);
+    expect(stderr).toBe(
+      "1 broker account has no credentials; --explain-credentials shows which variables were looked up.\n",
+    );
     const doc = JSON.parse(stdout);
     expect(doc.balances.users.carol).toEqual({ alpaca: 0 });
     expect(doc.status.users.carol.alpaca.state).toBe("no_credentials");
