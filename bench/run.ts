@@ -16,8 +16,10 @@ import {
   type Emulator,
   type ExchangeId,
   newAlpacaKey,
+  newBinanceKey,
   newCoinbaseCdpKey,
   newKrakenKey,
+  newOkxKey,
   startEmulator,
 } from "show-user-balances/emulator";
 
@@ -52,6 +54,8 @@ interface Account {
   exchange: ExchangeId;
   apiKey: string;
   secret: string;
+  /** OKX's passphrase. */
+  password?: string;
 }
 
 interface RunResult {
@@ -210,7 +214,9 @@ async function runCli(
     cwd,
     nodeArgs,
     env,
-    args: ["--config-dir", configDir, "--json", ...args],
+    // Timing series measure fetching; the default valuation's public price round (once per
+    // exchange per run) is measured on its own in series 4. A later --valuation wins.
+    args: ["--config-dir", configDir, "--json", "--valuation", "cash", ...args],
   });
   if (env.BENCH_RSS_FILE) {
     result.maxRssKb = Number(await readFile(env.BENCH_RSS_FILE, "utf8"));
@@ -234,7 +240,11 @@ async function writeConfig(accounts: Account[], apiUrls: Record<ExchangeId, stri
         brokers: [
           {
             broker: a.exchange,
-            credentials: { apiKey: a.apiKey, secret: a.secret },
+            credentials: {
+              apiKey: a.apiKey,
+              secret: a.secret,
+              ...(a.password ? { password: a.password } : {}),
+            },
             apiUrl: apiUrls[a.exchange],
           },
         ],
@@ -258,11 +268,20 @@ function failedRows(stdout: string): number {
   return failed;
 }
 
-const EXPECTED_REQUESTS: Record<ExchangeId, number> = { kraken: 1, coinbase: 1, alpaca: 2 };
+const EXPECTED_REQUESTS: Record<ExchangeId, number> = {
+  kraken: 1,
+  coinbase: 1,
+  alpaca: 2,
+  binance: 1,
+  okx: 1,
+};
 
 interface RequestCheck {
+  /** Signed requests (per-account); public price look-ups are counted in `public`. */
   total: number;
   expected: number;
+  /** Public price requests (valuation total, once per exchange per run). */
+  public: Record<string, number>;
   /** Accounts whose request count differs from the expectation, by exchange. */
   off: Record<string, number>;
   /** Per exchange: min/max requests seen per account. */
@@ -285,7 +304,17 @@ function checkRequests(emu: Emulator, accounts: Account[]): RequestCheck {
     p.max = Math.max(p.max, seen);
     if (seen !== EXPECTED_REQUESTS[a.exchange]) off[a.exchange] = (off[a.exchange] ?? 0) + 1;
   }
-  return { total: emu.requests.length, expected, off, perAccount };
+  const publicByExchange: Record<string, number> = {};
+  for (const r of emu.requests) {
+    if (!r.apiKey) publicByExchange[r.exchange] = (publicByExchange[r.exchange] ?? 0) + 1;
+  }
+  return {
+    total: emu.requests.filter((r) => r.apiKey).length,
+    expected,
+    public: publicByExchange,
+    off,
+    perAccount,
+  };
 }
 
 /** One cold run (fresh cache dir) with request accounting; throws if the report is not all ok. */
@@ -314,21 +343,31 @@ async function coldRun(
 // ---------------------------------------------------------------------------------------------
 // Accounts on the emulator
 
+const KEYS: Record<ExchangeId, () => { apiKey: string; secret: string; passphrase?: string }> = {
+  kraken: newKrakenKey,
+  coinbase: () => newCoinbaseCdpKey("es256"), // what Coinbase issues today (ES256 JWT per request)
+  alpaca: () => newAlpacaKey(),
+  binance: newBinanceKey,
+  okx: newOkxKey,
+};
+
+const BALANCES: Record<ExchangeId, Record<string, AssetAmount>> = {
+  kraken: { USD: { free: "1500.25" }, USDC: { free: "20" } },
+  coinbase: { USD: { free: "980.10", used: "19.90" }, USDC: { free: "5" } },
+  alpaca: { USD: { free: "2500.00" } },
+  binance: { USDT: { free: "700.00", used: "1.50" } },
+  okx: { USDT: { free: "321.09" } },
+};
+
 function seed(emu: Emulator, exchange: ExchangeId, index: number): Account {
-  const key =
-    exchange === "kraken"
-      ? newKrakenKey()
-      : exchange === "coinbase"
-        ? newCoinbaseCdpKey("es256") // what Coinbase issues today (CDP keys, ES256 JWT per request)
-        : newAlpacaKey();
-  const balances: Record<string, AssetAmount> =
-    exchange === "kraken"
-      ? { USD: { free: "1500.25" }, USDC: { free: "20" } }
-      : exchange === "coinbase"
-        ? { USD: { free: "980.10", used: "19.90" }, USDC: { free: "5" } }
-        : { USD: { free: "2500.00" } };
-  emu.addAccount({ exchange, ...key, balances });
-  return { userId: `${exchange.slice(0, 2)}${String(index).padStart(4, "0")}`, exchange, ...key };
+  const { passphrase, ...key } = KEYS[exchange]();
+  emu.addAccount({ exchange, ...key, passphrase, balances: BALANCES[exchange] });
+  return {
+    userId: `${exchange.slice(0, 2)}${String(index).padStart(4, "0")}`,
+    exchange,
+    ...key,
+    ...(passphrase ? { password: passphrase } : {}),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -365,6 +404,8 @@ async function main(): Promise<void> {
     const krakens = Array.from({ length: Math.max(...KRAKEN_KEYS) }, (_, i) =>
       seed(emu, "kraken", i),
     );
+    const binances = Array.from({ length: 10 }, (_, i) => seed(emu, "binance", i));
+    const okxs = Array.from({ length: 10 }, (_, i) => seed(emu, "okx", i));
 
     // -- 1. Cache hit vs bare node ----------------------------------------------------------
     // 10 accounts on all three brokers (4 coinbase, 3 alpaca, 3 kraken), cache warmed once.
@@ -617,11 +658,15 @@ async function main(): Promise<void> {
     );
 
     // -- 4. Requests per account ----------------------------------------------------------------
-    const mixed = [...others.slice(0, 20), ...krakens.slice(0, 10)];
+    const mixed = [...others.slice(0, 20), ...krakens.slice(0, 10), ...binances, ...okxs];
     const mixedRun = await coldRun(emu, mixed);
-    requestChecks["mixed 10/10/10"] = mixedRun.requests;
+    requestChecks["mixed 10 x 5 brokers"] = mixedRun.requests;
+    // The same accounts valued at market (the default valuation): the public price look-ups
+    // are once per exchange per run, whatever the number of accounts.
+    const mixedTotal = await coldRun(emu, mixed, ["--valuation", "total"]);
+    requestChecks["mixed 10 x 5 brokers, valuation total"] = mixedTotal.requests;
     printTable(
-      "4. HTTP requests per account, cold run (10 coinbase, 10 alpaca, 10 kraken)",
+      "4. HTTP requests per account, cold run (10 each of coinbase, alpaca, kraken, binance, okx)",
       ["broker", "accounts", "min", "max", "expected"],
       Object.entries(mixedRun.requests.perAccount).map(([ex, p]) => [
         ex,
@@ -664,9 +709,13 @@ async function main(): Promise<void> {
     const offRuns = Object.entries(requestChecks).filter(
       ([, c]) => Object.keys(c.off).length > 0 || c.total !== c.expected,
     );
+    console.log(
+      `public price requests per run, valuation total: ${JSON.stringify(mixedTotal.requests.public)}`,
+    );
     results.requests = {
       expectedPerAccount: EXPECTED_REQUESTS,
       mixedRun: mixedRun.requests,
+      mixedRunValuationTotal: mixedTotal.requests,
       everyColdRun: requestChecks,
       runsOffExpectation: offRuns.map(([name]) => name),
     };
@@ -674,7 +723,7 @@ async function main(): Promise<void> {
       `every cold run above checked: ${Object.keys(requestChecks).length} runs, ${offRuns.length} off expectation${offRuns.length ? `: ${offRuns.map(([n]) => n).join(", ")}` : ""}`,
     );
     budget(
-      "4. requests per account: 1 (kraken, coinbase), 2 (alpaca)",
+      "4. requests per account: 1 (kraken, coinbase, binance, okx), 2 (alpaca)",
       "exact, every run",
       `${offRuns.length} runs off`,
       offRuns.length === 0,

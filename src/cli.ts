@@ -9,6 +9,7 @@ import { type CliIo, EXIT } from "./commands/context.js";
 import { registerHistory } from "./commands/history.js";
 import { addReportFlags, REPORT_HELP, reportAction } from "./commands/report.js";
 import { registerServe } from "./commands/serve.js";
+import { safeLines } from "./render/sanitize.js";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
@@ -27,7 +28,8 @@ async function main(argv: readonly string[], io: CliIo): Promise<number> {
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
-      writeErr: (text) => io.stderr.write(text),
+      // Commander quotes what was typed (an unknown option, a bad value): no escape sequences.
+      writeErr: (text) => io.stderr.write(safeLines(text)),
     })
     .action(async (_options, command: Command) => {
       exitCode = await reportAction(command, io);
@@ -53,12 +55,19 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   process.exit(EXIT.ok);
 });
 
+/**
+ * Once the command has returned, nothing it left behind (a request to a hung broker that `serve`
+ * abandoned at shutdown) may keep the process alive: it ends within a second.
+ */
+const LINGER_MS = 1000;
+
 main(process.argv, { stdout: process.stdout, stderr: process.stderr }).then(
   (code) => {
     process.exitCode = code;
+    setTimeout(() => process.exit(), LINGER_MS).unref();
   },
   (error: unknown) => {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = safeLines(error instanceof Error ? error.message : String(error));
     process.stderr.write(`show-user-balances: internal error: ${message}\n`);
     if (process.env.DEBUG && error instanceof Error && error.stack) {
       process.stderr.write(`${error.stack}\n`);

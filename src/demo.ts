@@ -11,8 +11,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   type ExchangeId,
+  newBinanceKey,
   newCoinbaseCdpKey,
   newKrakenKey,
+  newOkxKey,
   startEmulator,
 } from "./emulator/index.js";
 
@@ -20,8 +22,18 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const emulator = await startEmulator({ latencyMs: 40 });
 const env: Record<string, string> = {};
 
+const KEYS: Partial<
+  Record<ExchangeId, () => { apiKey: string; secret: string; passphrase?: string }>
+> = {
+  kraken: newKrakenKey,
+  coinbase: () => newCoinbaseCdpKey("es256"),
+  binance: newBinanceKey,
+  okx: newOkxKey,
+};
+
 function account(exchange: ExchangeId, envPrefix: string, balances: Record<string, string>) {
-  const key = exchange === "kraken" ? newKrakenKey() : newCoinbaseCdpKey("es256");
+  const make = KEYS[exchange] ?? newKrakenKey;
+  const key: { apiKey: string; secret: string; passphrase?: string } = make();
   emulator.addAccount({
     exchange,
     ...key,
@@ -29,16 +41,24 @@ function account(exchange: ExchangeId, envPrefix: string, balances: Record<strin
   });
   env[`${envPrefix}_API_KEY`] = key.apiKey;
   env[`${envPrefix}_API_SECRET`] = key.secret;
+  if (key.passphrase) env[`${envPrefix}_PASSPHRASE`] = key.passphrase;
 }
 
-// The guide's figures in USD and stablecoins; the crypto only counts with --valuation total.
-account("coinbase", "COINBASE", { USD: "1000.00", USDC: "234.56", BTC: "0.01" });
-account("kraken", "KRAKEN", { USD: "5678.90", ETH: "0.5" });
+// The guide's figures are what each account is worth (the default valuation): the platform's
+// crypto is part of them (0.0025 BTC at 60,000 = 150.00; 0.2 ETH at 3,200 = 640.00), and
+// `--valuation cash` shows the cash alone.
+account("coinbase", "COINBASE", { USD: "1000.00", USDC: "84.56", BTC: "0.0025" });
+account("kraken", "KRAKEN", { USD: "5038.90", ETH: "0.2" });
 account("coinbase", "COINBASE_USER_ALICE", { USD: "250.00" });
 account("kraken", "KRAKEN_USER_ALICE", { USD: "750.00" });
 account("kraken", "KRAKEN_USER_BOB", { USDT: "2500.00" });
-emulator.setPrices("coinbase", { BTC: "65000.00" });
+// Beyond the guide: the original's other working brokers, one user each.
+account("binance", "BINANCE_USER_CAROL", { USDT: "900.00", BTC: "0.005" }); // 900 + 300 = 1,200.00
+account("okx", "OKX_USER_DAVE", { USDC: "480.00", ETH: "0.1" }); // 480 + 320 = 800.00 (totalEq)
+emulator.setPrices("coinbase", { BTC: "60000.00" });
 emulator.setPrices("kraken", { ETH: "3200.00" });
+emulator.setPrices("binance", { BTC: "60000.00" });
+emulator.setPrices("okx", { ETH: "3200.00" });
 
 const scratch = await mkdtemp(join(tmpdir(), "show-user-balances-demo-"));
 const child = spawn(
@@ -51,12 +71,17 @@ const child = spawn(
       // The demo's keys only: credentials from the caller's shell must not leak into it.
       ...Object.fromEntries(
         Object.entries(process.env).filter(
-          ([name]) => !/_API_(KEY|SECRET|PASSPHRASE|URL)$/.test(name),
+          ([name]) =>
+            !/_(API_KEY|API_SECRET|API_PASSPHRASE|PASSPHRASE|PEM_CONTENT|API_URL|BASE_URL|PAPER|USE_TESTNET|SIMULATED_TRADING)$/.test(
+              name,
+            ),
         ),
       ),
       ...env,
       COINBASE_API_URL: emulator.urls.coinbase,
       KRAKEN_API_URL: emulator.urls.kraken,
+      BINANCE_API_URL: emulator.urls.binance,
+      OKX_API_URL: emulator.urls.okx,
       XDG_CACHE_HOME: join(scratch, "cache"),
       XDG_STATE_HOME: join(scratch, "state"),
     },

@@ -10,6 +10,7 @@ export {
   type BrokerAccountRequest,
   type BrokerOptions,
   DEFAULT_STABLECOINS,
+  type Environment,
   type Valuation,
 } from "./brokers/types.js";
 export {
@@ -35,9 +36,17 @@ export {
   BrokerType,
   type UserBalanceSummary,
 } from "./manager.js";
-export { formatUsd } from "./money.js";
+export {
+  AmountError,
+  type Cents,
+  centsToDecimal,
+  type Fixed,
+  formatUsd,
+  parseDecimal,
+} from "./money.js";
 export { KrakenLane, type KrakenLaneOptions } from "./queue/kraken-lane.js";
 export { renderJson, toJsonDocument } from "./render/json.js";
+export { JsonNumber, stringifyJson } from "./render/json-text.js";
 export { renderAssets, renderStatus } from "./render/status.js";
 export { renderTable } from "./render/table.js";
 export { collectReport } from "./report/collect.js";

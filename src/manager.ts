@@ -1,5 +1,5 @@
 import type { LoadedConfig } from "./config/index.js";
-import { centsToNumber } from "./money.js";
+import { type Cents, centsToDecimal } from "./money.js";
 import { renderStatus } from "./render/status.js";
 import { renderTable } from "./render/table.js";
 import type { Report, ReportAccount } from "./report/model.js";
@@ -10,10 +10,18 @@ export const BrokerType = {
   COINBASE: "coinbase",
   KRAKEN: "kraken",
   ALPACA: "alpaca",
+  BINANCE: "binance",
+  OKX: "okx",
 } as const;
 export type BrokerId = (typeof BrokerType)[keyof typeof BrokerType] | (string & {});
 
-export type BalancesByBroker = Record<string, number>;
+/**
+ * Dollar amounts are exact decimal strings ("6913.46"): a JS number would round past 2^53 cents.
+ * null where the figure is unknown (the broker failed and no stale figure stands in).
+ */
+export type Usd = string | null;
+
+export type BalancesByBroker = Record<string, Usd>;
 
 export interface AllBalances {
   platform: BalancesByBroker;
@@ -22,18 +30,20 @@ export interface AllBalances {
 
 export interface UserBalanceSummary {
   user_count: number;
-  total_capital: number;
-  average_balance: number;
+  total_capital: string;
+  average_balance: string;
+  /** Broker accounts with no figure, left out of the totals. */
+  accounts_unknown: number;
   /** Highest total first. */
-  users: { user_id: string; total: number; brokers: BalancesByBroker }[];
+  users: { user_id: string; total: string; brokers: BalancesByBroker }[];
 }
 
 export interface BrokerStatusEntry {
-  balance: number;
+  balance: Usd;
   status: string;
   message: string | null;
   source: string;
-  fetched_at: string;
+  fetched_at: string | null;
 }
 
 export interface AllBalancesWithStatus {
@@ -41,8 +51,10 @@ export interface AllBalancesWithStatus {
   users: Record<string, Record<string, BrokerStatusEntry>>;
 }
 
+const usd = (cents: Cents | null): Usd => (cents === null ? null : centsToDecimal(cents));
+
 function brokerAmounts(account: ReportAccount): BalancesByBroker {
-  return Object.fromEntries(account.rows.map((row) => [row.broker, centsToNumber(row.usdCents)]));
+  return Object.fromEntries(account.rows.map((row) => [row.broker, usd(row.usdCents)]));
 }
 
 /**
@@ -80,13 +92,14 @@ export class BalanceManager {
     const report = await this.getReport({ sort: "total" });
     return {
       user_count: report.summary.userCount,
-      total_capital: centsToNumber(report.summary.totalUserCapitalCents),
-      average_balance: centsToNumber(report.summary.averagePerUserCents),
+      total_capital: centsToDecimal(report.summary.totalUserCapitalCents),
+      average_balance: centsToDecimal(report.summary.averagePerUserCents),
+      accounts_unknown: report.summary.accountsUnknown,
       users: report.users
         .filter((u) => u.enabled)
         .map((u) => ({
           user_id: u.id,
-          total: centsToNumber(u.totalCents),
+          total: centsToDecimal(u.totalCents),
           brokers: brokerAmounts(u),
         })),
     };
@@ -101,11 +114,11 @@ export class BalanceManager {
     log((await this.getStatusReport()).trimEnd());
   }
 
-  /** One user's USD figure on one broker; 0 when the user or broker is unknown or did not answer. */
-  async getUserBalance(userId: string, broker: BrokerId): Promise<number> {
+  /** One user's USD figure on one broker; null when the user or broker is unknown or did not answer. */
+  async getUserBalance(userId: string, broker: BrokerId): Promise<Usd> {
     const report = await this.getReport({ users: [userId], brokers: [broker] });
     const row = report.users.find((u) => u.id === userId)?.rows.find((r) => r.broker === broker);
-    return row ? centsToNumber(row.usdCents) : 0;
+    return row ? usd(row.usdCents) : null;
   }
 
   /** Every balance with its connection status (why a figure is 0). */
@@ -116,7 +129,7 @@ export class BalanceManager {
         account.rows.map((row) => [
           row.broker,
           {
-            balance: centsToNumber(row.usdCents),
+            balance: usd(row.usdCents),
             status: row.enabled ? row.status : "disabled",
             message: row.message,
             source: row.source,

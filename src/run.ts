@@ -2,6 +2,7 @@ import { BalanceFetcher, type BalanceFetcherOptions } from "./brokers/fetch-acco
 import { DiskBalanceCache } from "./cache/balance-cache.js";
 import { type CachePolicy, DEFAULT_CACHE_POLICY } from "./cache/cached-fetch.js";
 import { defaultCacheDir } from "./cache/paths.js";
+import { DiskPublicCache } from "./cache/public-cache.js";
 import type { BalanceStore } from "./cache/store.js";
 import { type LoadedConfig, loadConfig } from "./config/index.js";
 import { KrakenLane } from "./queue/kraken-lane.js";
@@ -41,20 +42,27 @@ export function loadRunConfig(options: RunOptions): Promise<LoadedConfig> {
   });
 }
 
+const cacheDir = (options: RunOptions) => options.cacheDir ?? defaultCacheDir(options.env);
+
 /** Fetches every configured account and returns the report model. */
 export function runReport(config: LoadedConfig, options: RunOptions = {}): Promise<Report> {
   const policy: CachePolicy = { ...DEFAULT_CACHE_POLICY, ...options.cache };
   const store =
     policy.mode === "off"
       ? null
-      : (options.store ??
-        new DiskBalanceCache(options.cacheDir ?? defaultCacheDir(options.env), options.onWarning));
+      : (options.store ?? new DiskBalanceCache(cacheDir(options), options.onWarning));
   const fetcher = new BalanceFetcher({
     ...options,
+    // Public prices are remembered for the balance TTL, pair lists for a day; --refresh and
+    // --no-cache ask again.
+    publicCache: policy.mode === "use" ? new DiskPublicCache(cacheDir(options)) : undefined,
+    priceTtlMs: policy.ttlMs,
     krakenLane: new KrakenLane({
       spacingMs: options.krakenSpacingMs,
       concurrency: options.krakenConcurrency,
-      shared: store ?? undefined,
+      // The lane's cross-process pacing holds whatever the cache mode: without a cache, the
+      // store still carries its locks and marks (no balance is read or kept).
+      shared: store ?? options.store ?? new DiskBalanceCache(cacheDir(options), options.onWarning),
     }),
   });
   return collectReport(config, {

@@ -40,33 +40,38 @@ afterAll(() => emulator.close());
 describe("BalanceManager, the guide's methods", () => {
   it("getAllBalances", async () => {
     expect(await manager.getAllBalances()).toEqual({
-      platform: { kraken: 5678.9 },
-      users: { alice: { coinbase: 250, kraken: 750 }, bob: { kraken: 2500 } },
+      platform: { kraken: "5678.90" },
+      users: { alice: { coinbase: "250.00", kraken: "750.00" }, bob: { kraken: "2500.00" } },
     });
   });
 
   it("getUserBalanceSummary sorts users by total, highest first", async () => {
     expect(await manager.getUserBalanceSummary()).toEqual({
       user_count: 2,
-      total_capital: 3500,
-      average_balance: 1750,
+      total_capital: "3500.00",
+      average_balance: "1750.00",
+      accounts_unknown: 0,
       users: [
-        { user_id: "bob", total: 2500, brokers: { kraken: 2500 } },
-        { user_id: "alice", total: 1000, brokers: { coinbase: 250, kraken: 750 } },
+        { user_id: "bob", total: "2500.00", brokers: { kraken: "2500.00" } },
+        { user_id: "alice", total: "1000.00", brokers: { coinbase: "250.00", kraken: "750.00" } },
       ],
     });
   });
 
   it("getUserBalance, getStatusReport, logAllBalances, getAllBalancesWithStatus", async () => {
-    expect(await manager.getUserBalance("alice", BrokerType.COINBASE)).toBe(250);
-    expect(await manager.getUserBalance("nobody", BrokerType.KRAKEN)).toBe(0);
+    expect(await manager.getUserBalance("alice", BrokerType.COINBASE)).toBe("250.00");
+    expect(await manager.getUserBalance("nobody", BrokerType.KRAKEN)).toBeNull();
     const report = await manager.getStatusReport();
     expect(report).toContain("   TOTAL                $5,678.90");
     const logged: string[] = [];
     await manager.logAllBalances((line) => logged.push(line));
     expect(logged.join("\n")).toContain("Total User Capital:    $3,500.00");
     const status = await manager.getAllBalancesWithStatus();
-    expect(status.users.bob?.kraken).toMatchObject({ balance: 2500, status: "ok", source: "live" });
+    expect(status.users.bob?.kraken).toMatchObject({
+      balance: "2500.00",
+      status: "ok",
+      source: "live",
+    });
   });
 });
 

@@ -1,43 +1,120 @@
-import type { Balances, Exchange } from "ccxt";
-import { type Fixed, toFixed } from "../money.js";
-import { type BrokerAdapter, expectArray, expectObject } from "./adapter.js";
+import type { Exchange } from "ccxt";
+import { type Fixed, priceOrNull } from "../money.js";
+import {
+  addHolding,
+  type BrokerAdapter,
+  type BrokerBalance,
+  expectArray,
+  expectObject,
+  expectString,
+  type Holding,
+  readAmount,
+} from "./adapter.js";
 import { coinbaseTokenSigner } from "./coinbase-jwt.js";
+import { MalformedResponseError } from "./errors.js";
 import type { BrokerOptions } from "./types.js";
 
-/** The parts of ccxt's coinbase class we use, typed by what Coinbase sends. */
+/** The parts of ccxt's coinbase class we use. */
 type CoinbaseApi = {
   safeCurrencyCode(id: string): string;
-  parseCustomBalance(response: object, params: object): Balances;
   v3PrivateGetBrokerageAccounts(params?: object): Promise<unknown>;
   v2PrivateGetAccounts(params?: object): Promise<unknown>;
   v3PublicGetBrokerageMarketProducts(params?: object): Promise<unknown>;
 };
 
-interface V3Page {
-  accounts?: unknown[];
-  has_next?: boolean;
-  cursor?: string;
-}
+/**
+ * Wallet types whose balance is money in the account: v3 `ACCOUNT_TYPE_CRYPTO|FIAT|VAULT` (the
+ * documented example writes plain `FIAT`), v2 `wallet|fiat|vault`.
+ */
+const COUNTED_TYPES = new Set(["CRYPTO", "FIAT", "VAULT", "WALLET"]);
 
-interface V2Page {
-  data?: unknown[];
-  pagination?: { next_starting_after?: string | null };
-}
+const typeName = (type: string) => type.replace(/^ACCOUNT_TYPE_/i, "").toUpperCase();
 
-interface Product {
-  base_currency_id?: string;
-  quote_currency_id?: string;
-  price?: string;
-}
-
-/** Guards against an API that keeps answering "there is more": 1,000 pages of 250 wallets. */
-const MAX_PAGES = 1000;
 const PAGE_SIZE = 250;
+/** 40 pages of 250 wallets; a server that keeps saying "there is more" past that is wrong. */
+export const DEFAULT_MAX_PAGES = 40;
+/** Paging stops, as an error, after this long even if pages remain. */
+const MAX_PAGING_MS = 60_000;
 
 /**
- * Coinbase lists one wallet per currency and pages the list; ccxt's fetchBalance reads only the
- * first page, so we follow every page and hand the whole list to ccxt's own parser. Advanced Trade
- * (v3, with holds) by default; `accountsApi: "v2"` uses the Coinbase App listing instead.
+ * Wallets of every type that carry a balance. ccxt's parser keeps only crypto and fiat wallets,
+ * so a vault would vanish; we read the list ourselves. A wallet type we do not know is kept under
+ * `CODE@TYPE` and listed as not valued, never dropped.
+ */
+class WalletBook {
+  readonly holdings = new Map<string, Holding>();
+  readonly unvaluable = new Set<string>();
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly api: CoinbaseApi) {}
+
+  add(id: string | undefined, type: string, currency: string, holding: Holding): void {
+    // A wallet listed twice (a server repeating a page) is counted once.
+    if (id !== undefined) {
+      if (this.seen.has(id)) return;
+      this.seen.add(id);
+    }
+    if (holding.total === 0n) return;
+    let code = this.api.safeCurrencyCode(currency);
+    if (!COUNTED_TYPES.has(typeName(type))) {
+      code = `${code}@${typeName(type)}`;
+      this.unvaluable.add(code);
+    }
+    addHolding(this.holdings, code, holding);
+  }
+
+  result(): BrokerBalance {
+    return { holdings: this.holdings, unvaluable: [...this.unvaluable].sort() };
+  }
+}
+
+/** Follows a cursor until the list ends; repeated or empty cursors end it, a ceiling fails it. */
+async function paginate(
+  maxPages: number,
+  readPage: (cursor: string | undefined) => Promise<string | undefined>,
+): Promise<void> {
+  const requested = new Set<string>();
+  const deadline = Date.now() + MAX_PAGING_MS;
+  let cursor: string | undefined;
+  for (let page = 1; ; page += 1) {
+    const next = await readPage(cursor);
+    if (!next || requested.has(next)) return;
+    if (page >= maxPages || Date.now() > deadline) {
+      throw new MalformedResponseError(
+        `stopped after ${page} pages of wallets (the list did not end; options.maxPages raises the ceiling)`,
+      );
+    }
+    requested.add(next);
+    cursor = next;
+  }
+}
+
+function v3Wallet(book: WalletBook, raw: unknown, where: string): void {
+  const wallet = expectObject(raw, where);
+  const available = expectObject(wallet.available_balance, `${where}.available_balance`);
+  const hold = wallet.hold === undefined ? null : expectObject(wallet.hold, `${where}.hold`);
+  const currency = expectString(wallet.currency ?? available.currency, `${where}.currency`);
+  const free = readAmount(available.value, `${currency}.available_balance`);
+  const used = hold ? readAmount(hold.value, `${currency}.hold`) : 0n;
+  const type = typeof wallet.type === "string" ? wallet.type : "ACCOUNT_TYPE_UNSPECIFIED";
+  const id = typeof wallet.uuid === "string" ? wallet.uuid : undefined;
+  book.add(id, type, currency, { free, used, total: free + used });
+}
+
+function v2Wallet(book: WalletBook, raw: unknown, where: string): void {
+  const wallet = expectObject(raw, where);
+  const balance = expectObject(wallet.balance, `${where}.balance`);
+  const currency = expectString(balance.currency, `${where}.balance.currency`);
+  const total = readAmount(balance.amount, `${currency}.balance`);
+  const type = typeof wallet.type === "string" ? wallet.type : "unspecified";
+  const id = typeof wallet.id === "string" ? wallet.id : undefined;
+  book.add(id, type, currency, { free: total, used: 0n, total });
+}
+
+/**
+ * Coinbase lists one wallet per currency and type, and pages the list; ccxt's fetchBalance reads
+ * only the first page. Advanced Trade (v3, with holds) by default; `accountsApi: "v2"` reads the
+ * Coinbase App listing instead.
  */
 export const coinbaseAdapter: BrokerAdapter = {
   // ccxt calls createAuthToken only for CDP keys (legacy HMAC keys keep its own signing).
@@ -46,38 +123,36 @@ export const coinbaseAdapter: BrokerAdapter = {
     view.createAuthToken = coinbaseTokenSigner(exchange.apiKey, exchange.secret);
   },
 
-  async fetchBalance(exchange: Exchange, options: BrokerOptions): Promise<Balances> {
+  async fetchBalance(exchange: Exchange, options: BrokerOptions): Promise<BrokerBalance> {
     const api = exchange as unknown as CoinbaseApi;
-    const wallets: unknown[] = [];
-    const seen = new Set<string>();
+    const book = new WalletBook(api);
+    const maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
     if (options.accountsApi === "v2") {
-      let after: string | null | undefined;
-      for (let page = 0; page < MAX_PAGES; page += 1) {
+      await paginate(maxPages, async (after) => {
         const request = after ? { limit: PAGE_SIZE, starting_after: after } : { limit: PAGE_SIZE };
-        const response = expectObject(
+        const page = expectObject(
           await api.v2PrivateGetAccounts(request),
           "Coinbase accounts page",
-        ) as V2Page;
-        wallets.push(...expectArray(response.data, "Coinbase accounts page data"));
-        after = response.pagination?.next_starting_after;
-        if (!after || seen.has(after)) break;
-        seen.add(after);
-      }
-      return api.parseCustomBalance({ data: wallets }, {});
+        );
+        const data = expectArray(page.data, "Coinbase accounts page data");
+        for (const [i, wallet] of data.entries()) v2Wallet(book, wallet, `data[${i}]`);
+        const pagination = page.pagination as { next_starting_after?: unknown } | undefined;
+        const next = pagination?.next_starting_after;
+        return typeof next === "string" ? next : undefined;
+      });
+      return book.result();
     }
-    let cursor: string | undefined;
-    for (let page = 0; page < MAX_PAGES; page += 1) {
+    await paginate(maxPages, async (cursor) => {
       const request = cursor ? { limit: PAGE_SIZE, cursor } : { limit: PAGE_SIZE };
-      const response = expectObject(
+      const page = expectObject(
         await api.v3PrivateGetBrokerageAccounts(request),
         "Coinbase accounts page",
-      ) as V3Page;
-      wallets.push(...expectArray(response.accounts, "Coinbase accounts page accounts"));
-      cursor = response.cursor;
-      if (!response.has_next || !cursor || seen.has(cursor)) break;
-      seen.add(cursor);
-    }
-    return api.parseCustomBalance({ accounts: wallets }, {});
+      );
+      const accounts = expectArray(page.accounts, "Coinbase accounts page accounts");
+      for (const [i, wallet] of accounts.entries()) v3Wallet(book, wallet, `accounts[${i}]`);
+      return page.has_next === true && typeof page.cursor === "string" ? page.cursor : undefined;
+    });
+    return book.result();
   },
 
   /** One public request: the product list carries every product's last price. */
@@ -87,15 +162,17 @@ export const coinbaseAdapter: BrokerAdapter = {
       await api.v3PublicGetBrokerageMarketProducts(),
       "Coinbase products",
     );
-    const products = expectArray(answer.products, "Coinbase products list") as Product[];
+    const products = expectArray(answer.products, "Coinbase products list");
     const prices = new Map<string, Fixed>();
-    // USD first so a USDC quote never overrides a USD one.
+    // USD last so a USD quote wins over a USDC one.
     for (const quote of ["USDC", "USD"]) {
-      for (const product of products) {
-        if (product.quote_currency_id !== quote || !product.base_currency_id || !product.price) {
+      for (const raw of products) {
+        const product = raw as Record<string, unknown> | null;
+        if (product?.quote_currency_id !== quote || typeof product.base_currency_id !== "string") {
           continue;
         }
-        prices.set(api.safeCurrencyCode(product.base_currency_id), toFixed(product.price));
+        const price = priceOrNull(product.price);
+        if (price !== null) prices.set(api.safeCurrencyCode(product.base_currency_id), price);
       }
     }
     return prices;

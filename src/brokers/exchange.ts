@@ -2,6 +2,7 @@ import type { Exchange } from "ccxt";
 import { keyFingerprint } from "../secrets.js";
 import { rebaseApiUrls } from "./api-url.js";
 import type { ExchangeClass } from "./ccxt-loader.js";
+import type { HttpAnswer } from "./errors.js";
 import type { Credentials } from "./types.js";
 
 /**
@@ -15,6 +16,8 @@ export interface RequestLane {
 export interface ExchangeSetup {
   credentials: Credentials | null;
   apiUrl?: string | null;
+  /** ccxt's sandbox mode: Alpaca paper, Binance testnet, OKX demo trading. */
+  sandbox?: boolean;
   timeoutMs: number;
   /** Extra ccxt constructor options from the account's config. */
   ccxtOptions?: Record<string, unknown>;
@@ -27,8 +30,8 @@ export interface ObservedExchange {
   exchange: Exchange;
   /** HTTP requests sent so far. */
   requests(): number;
-  /** HTTP status of the latest response, null before any or after a request that got none. */
-  lastStatus(): number | null;
+  /** The latest HTTP answer, null before any or after a request that got none. */
+  lastAnswer(): HttpAnswer | null;
 }
 
 type Method = (...args: unknown[]) => Promise<unknown>;
@@ -45,7 +48,12 @@ const bases = new Map<string, Exchange>();
  * whose pool every view shares (and which spares ccxt importing undici on start-up).
  */
 function baseExchange(Class: ExchangeClass, setup: ExchangeSetup): Exchange {
-  const key = JSON.stringify([Class.name, setup.apiUrl ?? null, setup.ccxtOptions ?? {}]);
+  const key = JSON.stringify([
+    Class.name,
+    setup.apiUrl ?? null,
+    setup.sandbox ?? false,
+    setup.ccxtOptions ?? {},
+  ]);
   let base = bases.get(key);
   if (!base) {
     base = new Class({
@@ -53,6 +61,8 @@ function baseExchange(Class: ExchangeClass, setup: ExchangeSetup): Exchange {
       fetchImplementation: globalThis.fetch,
       ...setup.ccxtOptions,
     });
+    // Sandbox first: it swaps in the test URLs, which an apiUrl then rebases like the others.
+    if (setup.sandbox) base.setSandboxMode(true);
     if (setup.apiUrl) {
       base.urls.api = rebaseApiUrls(base.urls.api, setup.apiUrl) as typeof base.urls.api;
     }
@@ -83,23 +93,28 @@ export function createExchange(Class: ExchangeClass, setup: ExchangeSetup): Obse
   view.defineRestApi(view.api, "request");
   const target = exchange as unknown as Record<"fetch" | "fetch2" | "handleErrors", Method>;
   let count = 0;
-  let status: number | null = null;
+  let answer: HttpAnswer | null = null;
   let pace: (() => Promise<void>) | null = null;
 
   const fetch = target.fetch.bind(exchange);
   target.fetch = async (...args) => {
     if (pace) await pace();
     count += 1;
-    status = null;
+    answer = null;
     return fetch(...args);
   };
   const handleErrors = target.handleErrors.bind(exchange) as unknown as (
     ...a: unknown[]
   ) => unknown;
-  target.handleErrors = ((code: unknown, ...rest: unknown[]) => {
-    status = typeof code === "number" ? code : null;
-    return handleErrors(code, ...rest);
-  }) as unknown as Method;
+  // ccxt hands every answer to handleErrors(code, reason, url, method, headers, body, ...)
+  // before it maps errors: the one place the status, headers and body are all seen.
+  target.handleErrors = ((code: unknown, reason, url, method, headers, body, ...rest) => {
+    answer =
+      typeof code === "number"
+        ? { status: code, headers: lowerCaseHeaders(headers), body: String(body ?? "") }
+        : null;
+    return handleErrors(code, reason, url, method, headers, body, ...rest);
+  }) as Method;
 
   const lane = setup.privateLane;
   const apiKey = setup.credentials?.apiKey;
@@ -118,7 +133,15 @@ export function createExchange(Class: ExchangeClass, setup: ExchangeSetup): Obse
       });
     };
   }
-  return { exchange, requests: () => count, lastStatus: () => status };
+  return { exchange, requests: () => count, lastAnswer: () => answer };
+}
+
+function lowerCaseHeaders(headers: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (headers && typeof headers === "object") {
+    for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = String(value);
+  }
+  return out;
 }
 
 function isPrivate(api: unknown): boolean {

@@ -1,14 +1,15 @@
-import type { Balances } from "ccxt";
-import type { Fixed } from "../money.js";
+import { NO_PUBLIC_CACHE, type PublicCache } from "../cache/public-cache.js";
+import { NON_CCXT_BROKERS } from "../config/broker-ids.js";
+import { type Fixed, fixedToString, priceOrNull } from "../money.js";
 import { KrakenLane } from "../queue/kraken-lane.js";
 import { redact } from "../secrets.js";
+import type { BrokerBalance } from "./adapter.js";
 import { adapterFor } from "./adapters.js";
 import { loadExchangeClass } from "./ccxt-loader.js";
-import { classifyError } from "./errors.js";
+import { type ClassifiedFailure, classifyError } from "./errors.js";
 import { createExchange, type RequestLane } from "./exchange.js";
 import {
   type AccountBalance,
-  type BalanceStatus,
   type BrokerAccountRequest,
   DEFAULT_STABLECOINS,
   type Valuation,
@@ -26,11 +27,39 @@ export interface BalanceFetcherOptions {
   stablecoins?: readonly string[];
   /** Sequences private Kraken requests (see queue/kraken-lane.ts); default: a lane of its own. */
   krakenLane?: RequestLane;
+  /** Remembers public prices and pair lists across runs (see cache/public-cache.ts). */
+  publicCache?: PublicCache;
+  /** How long remembered prices stay good, default 120 s (the balance cache TTL). */
+  priceTtlMs?: number;
   /** Called before each retry, for diagnostics. */
   onRetry?: (broker: string, attempt: number, message: string) => void;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A Retry-After longer than this is reported, not waited for: a cron run should not hang. */
+const MAX_RETRY_AFTER_MS = 30_000;
+
+/** The row of an account whose figure is not (yet) known. */
+function failedBalance(
+  broker: string,
+  valuation: Valuation,
+  request: BrokerAccountRequest,
+): AccountBalance {
+  return {
+    broker,
+    status: "exchange_error",
+    message: null,
+    usdCents: null,
+    valuation,
+    environment: request.sandbox ? (broker === "alpaca" ? "paper" : "testnet") : "live",
+    basis: null,
+    assets: {},
+    unpriced: [],
+    fetchedAt: new Date().toISOString(),
+    requests: 0,
+  };
+}
 
 /**
  * Fetches broker account balances through real ccxt classes. One fetcher serves a whole run:
@@ -38,7 +67,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * account on it, and Kraken requests share one lane.
  */
 export class BalanceFetcher {
-  private readonly options: Required<Omit<BalanceFetcherOptions, "krakenLane" | "onRetry">> &
+  private readonly options: Required<
+    Omit<BalanceFetcherOptions, "krakenLane" | "onRetry" | "publicCache">
+  > &
     BalanceFetcherOptions;
   private readonly priceBooks = new Map<string, Promise<Map<string, Fixed>>>();
   private readonly krakenLane: RequestLane;
@@ -49,8 +80,9 @@ export class BalanceFetcher {
       timeoutMs: 10_000,
       attempts: 3,
       retryBaseDelayMs: 500,
-      valuation: "cash",
+      valuation: "total",
       stablecoins: DEFAULT_STABLECOINS,
+      priceTtlMs: 120_000,
       // An option passed as undefined means "not set", not "none".
       ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
     };
@@ -68,61 +100,118 @@ export class BalanceFetcher {
 
   async fetchAccountBalance(request: BrokerAccountRequest): Promise<AccountBalance> {
     const broker = request.broker.toLowerCase();
+    const valuation = request.options?.valuation ?? this.options.valuation;
+    const secrets = [
+      request.credentials?.apiKey,
+      request.credentials?.secret,
+      request.credentials?.password,
+      request.credentials?.uid,
+    ];
+    try {
+      return await this.fetchUnguarded(broker, valuation, request);
+    } catch (error) {
+      // A fault inside one account's parsing or valuation is that row's error, never the run's.
+      const text = error instanceof Error ? error.message : String(error);
+      return {
+        ...failedBalance(broker, valuation, request),
+        status: "exchange_error",
+        message: redact(`internal error while reading ${broker}: ${text}`, secrets).slice(0, 200),
+      };
+    }
+  }
+
+  private async fetchUnguarded(
+    broker: string,
+    valuation: Valuation,
+    request: BrokerAccountRequest,
+  ): Promise<AccountBalance> {
     const options = request.options ?? {};
-    const valuation = options.valuation ?? this.options.valuation;
-    const started = { requests: 0 };
-    const result = (status: BalanceStatus, message: string | null): AccountBalance => ({
-      broker,
-      status,
-      message,
-      usdCents: 0,
-      valuation,
-      assets: {},
-      unpriced: [],
-      fetchedAt: new Date().toISOString(),
-      requests: started.requests,
-    });
+    const base = failedBalance(broker, valuation, request);
     const credentials = request.credentials;
-    if (!credentials) return result("no_credentials", "no API credentials configured");
+    if (NON_CCXT_BROKERS.includes(broker)) {
+      // The original's other broker types: listed and counted, but no ccxt class reads them.
+      return {
+        ...base,
+        status: "unsupported_broker",
+        message: `"${broker}" is not available through ccxt`,
+        fetchedAt: null,
+      };
+    }
+    if (!credentials) {
+      // The guide's "$0.00 ○ no credentials": nothing fetched, nothing owed.
+      return {
+        ...base,
+        status: "no_credentials",
+        message: "no API credentials configured",
+        usdCents: 0n,
+        fetchedAt: null,
+      };
+    }
+    if (request.credentialProblem) {
+      return {
+        ...base,
+        status: "config_error",
+        message: request.credentialProblem,
+        fetchedAt: null,
+      };
+    }
     const Class = await loadExchangeClass(broker);
-    if (!Class) return result("unsupported_broker", `"${broker}" is not a ccxt exchange id`);
+    if (!Class) {
+      return {
+        ...base,
+        status: "unsupported_broker",
+        message: `"${broker}" is not available through ccxt`,
+        fetchedAt: null,
+      };
+    }
     const secrets = [credentials.apiKey, credentials.secret, credentials.password, credentials.uid];
     const adapter = adapterFor(broker);
-    const { exchange, requests, lastStatus } = createExchange(Class, {
+    const { exchange, requests, lastAnswer } = createExchange(Class, {
       credentials,
       apiUrl: request.apiUrl,
+      sandbox: request.sandbox,
       timeoutMs: this.options.timeoutMs,
       ccxtOptions: { ...adapter.privateExchangeOptions, ...options.ccxt },
       privateLane: broker === "kraken" ? this.krakenLane : undefined,
     });
     adapter.prepare?.(exchange);
     if (!exchange.has.fetchBalance) {
-      return result("unsupported_broker", `${broker} does not support reading balances in ccxt`);
+      return {
+        ...base,
+        status: "unsupported_broker",
+        message: `${broker} does not support reading balances in ccxt`,
+        fetchedAt: null,
+      };
     }
-    let balance: Balances | undefined;
+    let balance: BrokerBalance | undefined;
+    let skewRetried = false;
     for (let attempt = 1; balance === undefined; attempt += 1) {
       try {
         balance = await adapter.fetchBalance(exchange, options);
       } catch (error) {
-        const failure = classifyError(error, broker, lastStatus());
-        started.requests = requests();
+        const failure = classifyError(error, broker, lastAnswer());
         const message = redact(failure.message, secrets);
-        if (!failure.retryable || attempt >= this.options.attempts) {
-          const tries = attempt > 1 ? ` after ${attempt} attempts` : "";
-          return result(failure.status, `${message}${tries}`);
+        const failed = (text: string) => ({
+          ...base,
+          status: failure.status,
+          message: text,
+          fetchedAt: new Date().toISOString(),
+          requests: requests(),
+        });
+        const wait = this.retryDelayMs(failure, attempt, skewRetried);
+        if (wait === null) {
+          return failed(`${message}${attempt > 1 ? ` after ${attempt} attempts` : ""}`);
         }
+        if (failure.clockSkew) skewRetried = true;
         this.options.onRetry?.(broker, attempt, message);
-        const backoff = this.options.retryBaseDelayMs * 2 ** (attempt - 1);
-        await sleep(backoff + Math.random() * backoff * 0.25);
+        await sleep(wait);
       }
     }
-    started.requests = requests();
-    let prices = adapter.pricesFromBalance?.(balance) ?? new Map<string, Fixed>();
+    let prices = new Map<string, Fixed>();
     let message: string | null = null;
-    if (valuation === "total") {
+    if (valuation === "total" && balance.equityUsd === undefined) {
       try {
-        const shared = await this.usdPrices(broker, request.apiUrl ?? null);
-        prices = new Map([...shared, ...prices]);
+        prices = await this.usdPrices(broker, request.apiUrl ?? null, request.sandbox ?? false);
       } catch (error) {
         message = `prices unavailable: ${classifyError(error, broker).message}`;
       }
@@ -133,16 +222,43 @@ export class BalanceFetcher {
       message = `no USD price for ${valued.unpriced.join(", ")}`;
     }
     return {
-      ...result("ok", message),
+      ...base,
+      status: "ok",
+      message,
       usdCents: valued.usdCents,
+      basis: valued.basis,
       assets: valued.assets,
       unpriced: valued.unpriced,
+      requests: requests(),
     };
   }
 
+  /**
+   * How long to wait before trying again, or null to stop: transient failures back off
+   * exponentially; a rate limit waits at least what the exchange asked (and gives up when that
+   * is longer than a run should wait); a clock-skew answer is retried once.
+   */
+  private retryDelayMs(
+    failure: ClassifiedFailure,
+    attempt: number,
+    skewRetried: boolean,
+  ): number | null {
+    if (failure.clockSkew) return skewRetried ? null : 0;
+    if (!failure.retryable || attempt >= this.options.attempts) return null;
+    const backoff = this.options.retryBaseDelayMs * 2 ** (attempt - 1);
+    const jittered = backoff + Math.random() * backoff * 0.25;
+    const asked = (failure.retryAfterSeconds ?? 0) * 1000;
+    if (asked > MAX_RETRY_AFTER_MS) return null;
+    return Math.max(jittered, asked);
+  }
+
   /** One public price look-up per exchange and origin per fetcher, however many accounts ask. */
-  private usdPrices(broker: string, apiUrl: string | null): Promise<Map<string, Fixed>> {
-    const key = `${broker} ${apiUrl ?? ""}`;
+  private usdPrices(
+    broker: string,
+    apiUrl: string | null,
+    sandbox: boolean,
+  ): Promise<Map<string, Fixed>> {
+    const key = `${broker} ${apiUrl ?? ""} ${sandbox}`;
     let pending = this.priceBooks.get(key);
     if (!pending) {
       pending = (async () => {
@@ -151,10 +267,26 @@ export class BalanceFetcher {
         const { exchange, requests } = createExchange(Class, {
           credentials: null,
           apiUrl,
+          sandbox,
           timeoutMs: this.options.timeoutMs,
         });
+        const cache = this.options.publicCache ?? NO_PUBLIC_CACHE;
         try {
-          return await adapterFor(broker).fetchUsdPrices(exchange);
+          // Remembered as decimal strings: the prices of the last few minutes serve a cold run.
+          const stored = await cache.remember(
+            `prices ${key}`,
+            this.options.priceTtlMs,
+            async () => {
+              const prices = await adapterFor(broker).fetchUsdPrices(exchange, cache);
+              return Object.fromEntries([...prices].map(([code, p]) => [code, fixedToString(p)]));
+            },
+          );
+          return new Map(
+            Object.entries(stored).flatMap(([code, text]) => {
+              const price = priceOrNull(text);
+              return price === null ? [] : [[code, price] as const];
+            }),
+          );
         } finally {
           this.priceRequestCount += requests();
         }

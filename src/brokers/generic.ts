@@ -1,16 +1,28 @@
-import type { Balances, Exchange } from "ccxt";
-import { type Fixed, toFixed } from "../money.js";
-import type { BrokerAdapter } from "./adapter.js";
+import type { Exchange } from "ccxt";
+import { type Fixed, priceOrNull } from "../money.js";
+import { type BrokerAdapter, type BrokerBalance, type Holding, readAmount } from "./adapter.js";
 
 const QUOTES = ["USD", "USDC", "USDT"];
+const NOT_ASSETS = new Set(["info", "timestamp", "datetime", "free", "used", "total", "debt"]);
 
 /**
  * Any other ccxt exchange with fetchBalance (supported, untested): ccxt's own fetchBalance, which
- * may load markets first on exchanges whose balance parser needs them.
+ * may load markets first. ccxt's unified balance holds JS numbers, so amounts are taken only when
+ * they still carry the decimal that was sent (at most 15 significant digits; see amountFrom).
  */
 export const genericAdapter: BrokerAdapter = {
-  fetchBalance(exchange: Exchange): Promise<Balances> {
-    return exchange.fetchBalance();
+  async fetchBalance(exchange: Exchange): Promise<BrokerBalance> {
+    const balance = (await exchange.fetchBalance()) as unknown as Record<string, unknown>;
+    const holdings = new Map<string, Holding>();
+    for (const [code, entry] of Object.entries(balance)) {
+      if (NOT_ASSETS.has(code) || entry === null || typeof entry !== "object") continue;
+      const { free: rawFree, used: rawUsed, total: rawTotal } = entry as Record<string, unknown>;
+      const free = rawFree == null ? 0n : readAmount(rawFree, `${code}.free`);
+      const used = rawUsed == null ? 0n : readAmount(rawUsed, `${code}.used`);
+      const total = rawTotal == null ? free + used : readAmount(rawTotal, `${code}.total`);
+      if (total !== 0n) holdings.set(code, { free, used, total });
+    }
+    return { holdings };
   },
 
   async fetchUsdPrices(exchange: Exchange): Promise<Map<string, Fixed>> {
@@ -21,10 +33,10 @@ export const genericAdapter: BrokerAdapter = {
     for (const ticker of Object.values(tickers)) {
       const [base, quote] = (ticker.symbol ?? "").split(/[/:]/);
       const rank = QUOTES.indexOf(quote ?? "");
-      const last = ticker.last ?? ticker.close;
-      if (!base || rank < 0 || last === undefined || last === null) continue;
+      const price = priceOrNull(ticker.last ?? ticker.close);
+      if (!base || rank < 0 || price === null) continue;
       const seen = best.get(base);
-      if (!seen || rank < seen.rank) best.set(base, { rank, price: toFixed(last) });
+      if (!seen || rank < seen.rank) best.set(base, { rank, price });
     }
     return new Map([...best].map(([code, { price }]) => [code, price]));
   },

@@ -6,14 +6,18 @@ import { z } from "zod";
  * failure becomes a status, never an exception that could stop the report:
  *
  *   no credentials configured                   -> no_credentials  (no request is made)
+ *   credentials that cannot be used (bad base64, bad PEM, non-header characters) -> config_error
+ *                                                  (found locally; no request, no retry)
  *   unknown ccxt id / no fetchBalance           -> unsupported_broker
  *   RequestTimeout                              -> timeout (not retried: a hung API rarely recovers in a second)
- *   answer of the wrong shape, not JSON         -> exchange_error (MalformedResponseError, BadResponse)
+ *   answer of the wrong shape, not JSON, an amount outside the decimal grammar
+ *                                               -> exchange_error (MalformedResponseError, BadResponse)
+ *   clock skew (timestamp/recvWindow expired)   -> auth_failed, saying so; retried once
  *   HTTP 401, AuthenticationError, Kraken EAPI:Invalid signature -> auth_failed (never retried)
  *   HTTP 403, PermissionDenied                  -> permission_denied (never retried)
- *   HTTP 429, DDoSProtection, RateLimitExceeded -> rate_limited (retried with backoff)
+ *   HTTP 429/418, DDoSProtection, RateLimitExceeded -> rate_limited (retried with backoff)
  *   HTTP 5xx, NetworkError, ExchangeNotAvailable, InvalidNonce -> network_error (retried)
- *   anything else                               -> exchange_error
+ *   other HTTP 4xx, anything else               -> exchange_error (not retried)
  *
  * The HTTP status wins over ccxt's class where both exist: ccxt turns Alpaca's 401 into
  * PermissionDenied and Coinbase's 500 into a plain ExchangeError.
@@ -23,6 +27,7 @@ import { z } from "zod";
 export const BalanceStatusSchema = z.enum([
   "ok",
   "no_credentials",
+  "config_error",
   "auth_failed",
   "permission_denied",
   "rate_limited",
@@ -33,8 +38,24 @@ export const BalanceStatusSchema = z.enum([
 ]);
 export type BalanceStatus = z.infer<typeof BalanceStatusSchema>;
 
+/**
+ * `total` (the default): what the account is worth, free and held, at the broker's stated equity
+ * or public USD prices. `cash`: USD and stablecoins only, at par.
+ */
 export const ValuationSchema = z.enum(["cash", "total"]);
 export type Valuation = z.infer<typeof ValuationSchema>;
+
+export const EnvironmentSchema = z.enum(["live", "paper", "testnet"]);
+export type Environment = z.infer<typeof EnvironmentSchema>;
+
+/** Cents as a bigint; stored as a decimal string (JSON has no bigint). */
+const CentsSchema = z.union([
+  z.bigint(),
+  z
+    .string()
+    .regex(/^-?\d{1,80}$/)
+    .transform((value) => BigInt(value)),
+]);
 
 /** One asset's amounts as exact decimal strings. */
 export const AssetBalanceSchema = z.object({
@@ -42,23 +63,27 @@ export const AssetBalanceSchema = z.object({
   used: z.string(),
   total: z.string(),
   /** USD value of `total` in cents; null when the asset has no price (see `unpriced`). */
-  usdCents: z.number().int().nullable(),
+  usdCents: CentsSchema.nullable(),
 });
 export type AssetBalance = z.infer<typeof AssetBalanceSchema>;
 
 export const AccountBalanceSchema = z.object({
   broker: z.string(),
   status: BalanceStatusSchema,
-  /** Why the status is not ok; null when ok. */
+  /** Why the status is not ok, or a note on an ok figure (unpriced assets); null otherwise. */
   message: z.string().nullable(),
-  /** The account's USD figure in integer cents under `valuation`; 0 when not ok. */
-  usdCents: z.number().int(),
+  /** The account's USD figure in integer cents under `valuation`; null when unknown (failed). */
+  usdCents: CentsSchema.nullable(),
   valuation: ValuationSchema,
+  /** Which of the broker's environments answered. */
+  environment: EnvironmentSchema.default("live"),
+  /** `broker`: the answer stated the account's equity; `priced`: summed from holdings and prices. */
+  basis: z.enum(["broker", "priced", "cash"]).nullable().default(null),
   assets: z.record(z.string(), AssetBalanceSchema),
-  /** Assets held but left out of the USD figure because the exchange quotes no USD price. */
+  /** Assets held but left out of the USD figure because no USD price is known. */
   unpriced: z.array(z.string()),
-  /** ISO time the answer (or the failure) arrived. */
-  fetchedAt: z.string(),
+  /** ISO time the answer (or the failure) arrived; null when nothing was fetched. */
+  fetchedAt: z.string().nullable(),
   /** HTTP requests this fetch made, retries and pages included (shared price look-ups excluded). */
   requests: z.number().int().nonnegative(),
 });
@@ -77,7 +102,11 @@ export interface Credentials {
 export interface BrokerAccountRequest {
   broker: string;
   credentials: Credentials | null;
+  /** Set when the credentials were found unusable locally (config says why, naming no value). */
+  credentialProblem?: string | null;
   apiUrl?: string | null;
+  /** Alpaca paper, Binance testnet, OKX demo trading. */
+  sandbox?: boolean;
   options?: BrokerOptions;
 }
 
@@ -87,6 +116,16 @@ export const BrokerOptionsSchema = z
     stablecoins: z.array(z.string()).optional(),
     /** Coinbase only: which account listing to read, Advanced Trade "v3" (default) or App "v2". */
     accountsApi: z.enum(["v3", "v2"]).optional(),
+    /**
+     * Binance and OKX: which wallets make up the balance. Binance "spot" (default) and "funding";
+     * OKX "trading" (default) and "funding". Each extra wallet costs one request.
+     */
+    wallets: z
+      .array(z.enum(["spot", "trading", "funding"]))
+      .min(1)
+      .optional(),
+    /** Coinbase: the most pages of wallets to read before the row is an error (default 40). */
+    maxPages: z.number().int().min(1).max(1000).optional(),
     /** Extra ccxt constructor options, e.g. `{ "options": { "fetchBalance": "v2PrivateGetAccounts" } }`. */
     ccxt: z.record(z.string(), z.unknown()).optional(),
   })

@@ -1,65 +1,72 @@
-import type { Balances } from "ccxt";
-import { type Fixed, fixedToCents, fixedToString, mulFixed, toFixed } from "../money.js";
+import { type Cents, type Fixed, fixedToCents, fixedToString, mulFixed } from "../money.js";
+import type { BrokerBalance } from "./adapter.js";
 import type { AssetBalance, Valuation } from "./types.js";
-
-const NOT_ASSETS = new Set(["info", "timestamp", "datetime", "free", "used", "total", "debt"]);
 
 export interface ValuedBalance {
   assets: Record<string, AssetBalance>;
-  usdCents: number;
+  usdCents: Cents;
   unpriced: string[];
+  basis: "broker" | "priced" | "cash";
 }
 
-/** Kraken marks earn/staked variants with a suffix ("USD.F", "ETH.S"); they are worth the base. */
-function baseAsset(code: string): string {
-  return code.split(".")[0] ?? code;
-}
+/** Codes whose staked or wrapped form has another name than the asset it is worth. */
+const ALIASES: Record<string, string> = { ETH2: "ETH" };
 
-function amount(value: unknown): Fixed {
-  return typeof value === "number" || typeof value === "string" ? toFixed(value) : 0n;
+/**
+ * The asset a code is worth: earn/staked/bonded suffixes ("ETH2.S", "DOT.S", "USD.F", "BTC.M",
+ * "ADA.B") are worth their base asset.
+ */
+export function baseAsset(code: string): string {
+  const base = code.split(".")[0] || code;
+  return ALIASES[base] ?? base;
 }
 
 /**
- * Values a ccxt balance in USD. `cash`: only USD and the configured stablecoins, at par. `total`:
- * also every other asset at `prices`; an asset without a price is listed in `unpriced` and left
- * out of the figure, never counted as 0 silently. The sum is exact and rounded to cents once.
+ * Values an account's holdings in USD.
+ * - `total`: what the account is worth, free and held. The broker's own equity figure when the
+ *   answer states one; otherwise USD and stablecoins at par plus every other asset at `prices`.
+ *   An asset without a price is listed in `unpriced` and left out, never counted as 0 silently.
+ * - `cash`: USD and the stablecoins only, at par.
+ * Every sum is exact and rounded to cents once.
  */
 export function valueBalance(
-  balance: Balances,
+  balance: BrokerBalance,
   valuation: Valuation,
   stablecoins: ReadonlySet<string>,
-  prices: ReadonlyMap<string, Fixed>,
+  publicPrices: ReadonlyMap<string, Fixed>,
 ): ValuedBalance {
+  const prices = new Map([...publicPrices, ...(balance.prices ?? [])]);
+  const unvaluable = new Set(balance.unvaluable ?? []);
   const assets: Record<string, AssetBalance> = {};
   const unpriced: string[] = [];
   let sum = 0n;
-  for (const [code, entry] of Object.entries(balance)) {
-    if (NOT_ASSETS.has(code) || entry === null || typeof entry !== "object") continue;
-    const {
-      free: rawFree,
-      used: rawUsed,
-      total: rawTotal,
-    } = entry as unknown as Record<string, unknown>;
-    const free = amount(rawFree);
-    const used = amount(rawUsed);
-    const total = rawTotal === undefined || rawTotal === null ? free + used : amount(rawTotal);
-    if (total === 0n) continue;
+  for (const [code, holding] of balance.holdings) {
     const base = baseAsset(code);
     let value: Fixed | null = null;
-    if (stablecoins.has(base)) {
-      value = total;
-    } else if (valuation === "total") {
+    if (unvaluable.has(code)) {
+      if (valuation === "total") unpriced.push(code);
+    } else if (stablecoins.has(base)) {
+      value = holding.total;
+    } else if (valuation === "total" || prices.has(code) || prices.has(base)) {
       const price = prices.get(code) ?? prices.get(base);
-      if (price === undefined) unpriced.push(code);
-      else value = mulFixed(total, price);
+      if (price !== undefined) value = mulFixed(holding.total, price);
+      else if (valuation === "total") unpriced.push(code);
     }
-    if (value !== null) sum += value;
+    const counts = valuation === "total" || stablecoins.has(base);
+    if (value !== null && counts && !unvaluable.has(code)) sum += value;
     assets[code] = {
-      free: fixedToString(free),
-      used: fixedToString(used),
-      total: fixedToString(total),
+      free: fixedToString(holding.free),
+      used: fixedToString(holding.used),
+      total: fixedToString(holding.total),
       usdCents: value === null ? null : fixedToCents(value),
     };
   }
-  return { assets, usdCents: fixedToCents(sum), unpriced: unpriced.sort() };
+  if (valuation === "cash") {
+    return { assets, usdCents: fixedToCents(sum), unpriced: [], basis: "cash" };
+  }
+  if (balance.equityUsd !== undefined) {
+    // The broker's figure already includes every holding, priced or not.
+    return { assets, usdCents: fixedToCents(balance.equityUsd), unpriced: [], basis: "broker" };
+  }
+  return { assets, usdCents: fixedToCents(sum), unpriced: unpriced.sort(), basis: "priced" };
 }

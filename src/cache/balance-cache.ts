@@ -8,7 +8,7 @@ import { acquireLock, type ReleaseLock } from "./file-lock.js";
 import type { BalanceStore } from "./store.js";
 
 /** Bumped whenever the entry shape changes; entries of another format are ignored and rewritten. */
-export const CACHE_FORMAT = 1;
+export const CACHE_FORMAT = 2;
 
 export const CacheEntrySchema = z.object({
   format: z.literal(CACHE_FORMAT),
@@ -16,6 +16,13 @@ export const CacheEntrySchema = z.object({
   balance: AccountBalanceSchema,
 });
 export type CacheEntry = z.infer<typeof CacheEntrySchema>;
+
+/** An entry as stored text: cents (bigint) as decimal strings, which JSON keeps exactly. */
+export function serializeCacheEntry(entry: CacheEntry): string {
+  return JSON.stringify(entry, (_key, value) =>
+    typeof value === "bigint" ? value.toString() : value,
+  );
+}
 
 /** A stored entry, or null when it is corrupt, truncated or of another format. */
 export function parseCacheEntry(text: string): CacheEntry | null {
@@ -98,7 +105,7 @@ export class DiskBalanceCache implements BalanceStore {
     const temp = `${target}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
     try {
       await this.ensureDir();
-      await writeFile(temp, JSON.stringify(entry), { mode: 0o600 });
+      await writeFile(temp, serializeCacheEntry(entry), { mode: 0o600 });
       await rename(temp, target);
     } catch (error) {
       await unlink(temp).catch(() => undefined);

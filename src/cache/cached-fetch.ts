@@ -28,6 +28,9 @@ export interface Figure {
   ageSeconds: number | null;
 }
 
+/** Clocks of hosts sharing a store differ a little; more than this is not a fresh entry. */
+const CLOCK_TOLERANCE_MS = 5_000;
+
 const ageOf = (storedAt: number) => Math.max(0, Math.round((Date.now() - storedAt) / 1000));
 
 /**
@@ -46,8 +49,10 @@ export async function fetchThroughCache(
     return { balance: await fetchLive(), source: "live", ageSeconds: null };
   }
   const startedAt = Date.now();
+  // An entry dated in the future (a clock stepped back, a tampered file) is expired, not fresh.
   const usable = (storedAt: number) =>
-    policy.mode === "use" ? Date.now() - storedAt < policy.ttlMs : storedAt > startedAt;
+    storedAt <= Date.now() + CLOCK_TOLERANCE_MS &&
+    (policy.mode === "use" ? Date.now() - storedAt < policy.ttlMs : storedAt > startedAt);
   const before = policy.mode === "use" ? await cache.read(key) : null;
   if (before && usable(before.storedAt)) {
     return { balance: before.balance, source: "cached", ageSeconds: ageOf(before.storedAt) };
@@ -64,7 +69,8 @@ export async function fetchThroughCache(
       return { balance: live, source: "live", ageSeconds: null };
     }
     const previous = latest ?? before;
-    if (previous && Date.now() - previous.storedAt <= policy.staleMaxAgeMs) {
+    const previousAge = previous ? Date.now() - previous.storedAt : Number.POSITIVE_INFINITY;
+    if (previous && previousAge >= -CLOCK_TOLERANCE_MS && previousAge <= policy.staleMaxAgeMs) {
       return {
         balance: {
           ...previous.balance,

@@ -37,29 +37,55 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function readHolder(path: string): Promise<Holder | null> {
+/**
+ * The lock's holder; null when the file vanished or was caught half-written (look again next
+ * poll); "invalid" when it is whole JSON but no holder (`{}`, a foreign file, a time in the
+ * future): no run of ours wrote that, so it is broken like a dead holder's.
+ */
+async function readHolder(path: string, leaseMs: number): Promise<Holder | "invalid" | null> {
+  let text: string;
   try {
-    return JSON.parse(await readFile(path, "utf8")) as Holder;
+    text = await readFile(path, "utf8");
   } catch {
-    return null; // vanished, or caught half-written: look again next poll
+    return null;
   }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const h = value as Partial<Holder> | null;
+  const valid =
+    typeof h === "object" &&
+    h !== null &&
+    Number.isSafeInteger(h.pid) &&
+    (h.pid as number) > 0 &&
+    typeof h.host === "string" &&
+    typeof h.token === "string" &&
+    typeof h.at === "number" &&
+    Number.isFinite(h.at) &&
+    h.at <= Date.now() + leaseMs;
+  return valid ? (h as Holder) : "invalid";
 }
 
-function abandoned(holder: Holder, leaseMs: number): boolean {
+function abandoned(holder: Holder | "invalid", leaseMs: number): boolean {
+  if (holder === "invalid") return true;
   if (Date.now() - holder.at > leaseMs) return true;
   return holder.host === HOST && !isAlive(holder.pid);
 }
 
 /** Moves an abandoned lock aside; puts it back if, in a race, it turned out to be a live one. */
-async function breakLock(path: string, seen: Holder | null): Promise<void> {
+async function breakLock(path: string, seen: Holder | "invalid" | null, leaseMs: number) {
   const aside = `${path}.${randomBytes(6).toString("hex")}.broken`;
   try {
     await rename(path, aside);
   } catch {
     return;
   }
-  const moved = await readHolder(aside);
-  if (moved && moved.token !== seen?.token) {
+  const moved = await readHolder(aside, leaseMs);
+  const seenToken = seen !== null && seen !== "invalid" ? seen.token : undefined;
+  if (moved !== null && moved !== "invalid" && moved.token !== seenToken) {
     await link(aside, path).catch(() => undefined);
   }
   await unlink(aside).catch(() => undefined);
@@ -84,15 +110,17 @@ export async function acquireLock(path: string, options: LockOptions): Promise<R
       await handle.writeFile(JSON.stringify(holder));
       await handle.close();
       return async () => {
-        const current = await readHolder(path);
-        if (current?.token === token) await unlink(path).catch(() => undefined);
+        const current = await readHolder(path, options.leaseMs);
+        if (current !== null && current !== "invalid" && current.token === token) {
+          await unlink(path).catch(() => undefined);
+        }
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
-    const holder = await readHolder(path);
-    if (holder ? abandoned(holder, options.leaseMs) : await leftEmpty(path)) {
-      await breakLock(path, holder);
+    const holder = await readHolder(path, options.leaseMs);
+    if (holder !== null ? abandoned(holder, options.leaseMs) : await leftEmpty(path)) {
+      await breakLock(path, holder, options.leaseMs);
       continue;
     }
     if (Date.now() >= deadline) return null;

@@ -3,7 +3,12 @@ import { hostname } from "node:os";
 import type { Redis } from "ioredis";
 import type { AccountBalance } from "../brokers/types.js";
 import { redact } from "../secrets.js";
-import { CACHE_FORMAT, type CacheEntry, parseCacheEntry } from "./balance-cache.js";
+import {
+  CACHE_FORMAT,
+  type CacheEntry,
+  parseCacheEntry,
+  serializeCacheEntry,
+} from "./balance-cache.js";
 import type { BalanceStore } from "./store.js";
 
 export type StoreErrorCode = "invalid_store_url" | "store_unreachable";
@@ -220,7 +225,12 @@ export class RedisBalanceStore implements BalanceStore {
     const entry: CacheEntry = { format: CACHE_FORMAT, storedAt, balance };
     await this.guarded(
       async (redis) => {
-        await redis.set(this.key("balance", key), JSON.stringify(entry), "PX", this.retentionMs);
+        await redis.set(
+          this.key("balance", key),
+          serializeCacheEntry(entry),
+          "PX",
+          this.retentionMs,
+        );
       },
       async () => this.options.fallback?.write(key, balance, storedAt),
     );

@@ -1,4 +1,5 @@
 import { ConfigError, formatProblem, formatWarning, type LoadedConfig } from "../config/index.js";
+import { safeLines } from "../render/sanitize.js";
 import { hasNoUserBrokers, loadRunConfig, NO_USER_BROKERS_HELP, type RunOptions } from "../run.js";
 
 /** Exit codes, documented in --help and the README. */
@@ -10,8 +11,12 @@ export interface CliIo {
   stderr: NodeJS.WritableStream;
 }
 
+/**
+ * One diagnostic on stderr. Diagnostics quote file names, ids and broker messages, so control
+ * characters and escape sequences are stripped here, once for all of them.
+ */
 export function warn(io: CliIo, text: string): void {
-  io.stderr.write(`${text}\n`);
+  io.stderr.write(`${safeLines(text)}\n`);
 }
 
 /** Colour only on a terminal, never with NO_COLOR, --no-color or machine output. */
@@ -43,15 +48,70 @@ export async function loadConfigFor(
   return config;
 }
 
+export const NO_ACCOUNTS_HELP = `No accounts configured: no platform and no user in the config directory.
+  Fixes:
+    1. Check --config-dir (default ./config) and that config/users/*.json files exist
+    2. Or give the platform's credentials in the environment (e.g. KRAKEN_PLATFORM_API_KEY)`;
+
 /**
- * The original's "No user brokers configured", with its fixes, on stderr. Returns the exit code
- * when there is nothing at all to show; a platform without users is still worth a report.
+ * What to show when nothing is enabled. The report is always printed (a cron job or a `jq` pipe
+ * always gets a document); the original's "No user brokers configured", with its fixes, goes to
+ * stderr. When every user is disabled they are listed as disabled (reloading with
+ * includeDisabled), so the report says why it is empty. Returns the config to report on and the
+ * exit code it implies: 2 when the directory holds no account at all, since that is a
+ * misconfiguration (wrong --config-dir, files not deployed) a cron job must not report as success;
+ * null otherwise (a deliberately disabled set of users is a valid state: exit 0).
  */
-export function checkSomethingToShow(io: CliIo, config: LoadedConfig): number | null {
-  if (!config.platform && config.users.length === 0) {
-    warn(io, NO_USER_BROKERS_HELP);
-    return EXIT.config;
+export async function configToShow(
+  io: CliIo,
+  config: LoadedConfig,
+  options: RunOptions,
+): Promise<{ config: LoadedConfig; code: number | null }> {
+  let shown = config;
+  const noEnabledUser = !config.users.some((user) => user.enabled);
+  if (noEnabledUser && !options.includeDisabled) {
+    try {
+      const all = await loadRunConfig({ ...options, includeDisabled: true });
+      if (all.users.length > 0) shown = { ...config, users: all.users };
+    } catch {
+      // The first load succeeded; a second that fails changes nothing to report.
+    }
   }
-  if (hasNoUserBrokers(config)) warn(io, NO_USER_BROKERS_HELP);
+  if (!shown.platform && shown.users.length === 0) {
+    warn(io, NO_ACCOUNTS_HELP);
+    return { config: shown, code: EXIT.config };
+  }
+  if (hasNoUserBrokers(shown)) warn(io, NO_USER_BROKERS_HELP);
+  return { config: shown, code: null };
+}
+
+/**
+ * A --user or --broker value that names nothing in the configuration: a typo, reported with what
+ * exists (exit 2), rather than an empty report that looks like a success.
+ */
+export function unknownFilters(
+  config: LoadedConfig,
+  filters: { users?: readonly string[]; brokers?: readonly string[]; includeDisabled?: boolean },
+): { error: string; hint: string } | null {
+  const accounts = [...(config.platform ? [config.platform] : []), ...config.users];
+  const userIds = config.users.map((user) => user.id);
+  const brokerIds = [...new Set(accounts.flatMap((a) => a.brokers.map((b) => b.broker)))].sort();
+  const missingUsers = (filters.users ?? []).filter((id) => !userIds.includes(id));
+  const missingBrokers = (filters.brokers ?? []).filter(
+    (id) => !brokerIds.includes(id.toLowerCase()),
+  );
+  const list = (ids: readonly string[]) => (ids.length ? ids.join(", ") : "(none)");
+  if (missingUsers.length > 0) {
+    return {
+      error: `--user ${missingUsers.join(" ")}: no such user in the configuration`,
+      hint: `users: ${list(userIds)}${filters.includeDisabled ? "" : " (a disabled user is listed only with --include-disabled)"}`,
+    };
+  }
+  if (missingBrokers.length > 0) {
+    return {
+      error: `--broker ${missingBrokers.join(" ")}: no account uses that broker`,
+      hint: `brokers in use: ${list(brokerIds)}`,
+    };
+  }
   return null;
 }

@@ -4,7 +4,10 @@
  */
 import { type Command, Option } from "commander";
 import type { CliIo } from "./context.js";
-import { parseDuration } from "./options.js";
+import { formatDuration, parseDuration } from "./options.js";
+
+/** --since: a second to ten years back, so the start is always a real date. */
+export const SINCE_BOUNDS = { minMs: 1000, maxMs: 3650 * 86_400_000 };
 
 export interface HistoryFlags {
   user?: string[];
@@ -38,8 +41,11 @@ export function registerHistory(
     .option("-u, --user <id...>", "only these users (leaves the platform out)")
     .option("-b, --broker <id...>", "only these brokers (ccxt ids)")
     .addOption(
-      new Option("--since <duration>", "how far back: 24h, 7d, 30d ...")
-        .argParser(parseDuration("--since"))
+      new Option(
+        "--since <duration>",
+        `how far back: 24h, 7d, 30d ... (${formatDuration(SINCE_BOUNDS.minMs)}-${formatDuration(SINCE_BOUNDS.maxMs)})`,
+      )
+        .argParser(parseDuration("--since", SINCE_BOUNDS))
         .default(7 * 86_400_000, "7d"),
     )
     .option("--json", "print one JSON document on stdout")

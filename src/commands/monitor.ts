@@ -5,17 +5,18 @@
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { LoadedConfig } from "../config/index.js";
-import { usdToCents } from "../monitor/alerts.js";
+import { type Cents, dollarsToCents } from "../money.js";
 import { Monitor } from "../monitor/monitor.js";
+import { checkWebhookUrl, NOTIFY_AUTH_ENV } from "../monitor/notify.js";
 import { defaultStateDir } from "../monitor/paths.js";
 import { type CliIo, warn } from "./context.js";
-import { parseDuration, positiveNumber } from "./options.js";
+import { formatDuration, numberIn, parseDuration } from "./options.js";
 
 export interface MonitorFlags {
   stateDir?: string;
   history: boolean;
   historyRetention: number;
-  alertLow?: number;
+  alertLow?: Cents;
   alertDrop?: number;
   dropWindow?: number;
   renotify: number | null;
@@ -23,12 +24,20 @@ export interface MonitorFlags {
   watch?: number;
 }
 
-const usdAmount = (value: string): number => {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n < 0) {
-    throw new InvalidArgumentError("--alert-low takes a USD amount such as 100 or 250.50.");
+const DAY = 86_400_000;
+/** --watch: at least a second; at most a day, far below setTimeout's 2^31-1 ms limit. */
+export const WATCH_SECONDS = { min: 1, max: 86_400 } as const;
+const RETENTION = { minMs: DAY, maxMs: 3650 * DAY };
+const WINDOW = { minMs: 60_000, maxMs: 365 * DAY };
+
+/** Dollars and cents as written ("100", "250.50"), exactly; no sign, no exponent. */
+const usdAmount = (value: string): Cents => {
+  if (!/^\d{1,15}(\.\d{1,2})?$/.test(value.trim())) {
+    throw new InvalidArgumentError(
+      "--alert-low takes a USD amount from 0 to 999999999999999.99, such as 100 or 250.50.",
+    );
   }
-  return usdToCents(value.trim());
+  return dollarsToCents(value.trim());
 };
 
 const percent = (value: string): number => {
@@ -41,69 +50,78 @@ const percent = (value: string): number => {
 
 /** A duration, or `never`/`0` for no re-notification. */
 const renotifyDuration = (value: string): number | null =>
-  /^(never|off|0)$/i.test(value.trim()) ? null : parseDuration("--renotify")(value);
+  /^(never|off|0)$/i.test(value.trim()) ? null : parseDuration("--renotify", WINDOW)(value);
 
-const webhookUrl = (value: string): string => {
-  try {
-    const url = new URL(value);
-    if (url.protocol === "http:" || url.protocol === "https:") return value;
-  } catch {}
-  throw new InvalidArgumentError("--notify takes an http(s) URL.");
-};
+const range = (bounds: { minMs: number; maxMs: number }) =>
+  `${formatDuration(bounds.minMs)}-${formatDuration(bounds.maxMs)}`;
 
 export function addMonitorFlags(command: Command): Command {
-  return command
-    .option(
-      "--state-dir <dir>",
-      "history database directory (default $XDG_STATE_HOME/show-user-balances)",
-    )
-    .option("--no-history", "neither record this run nor evaluate alerts")
-    .addOption(
-      new Option("--history-retention <duration>", "history older than this is deleted")
-        .argParser(parseDuration("--history-retention"))
-        .default(90 * 86_400_000, "90d"),
-    )
-    .addOption(
-      new Option("--alert-low <usd>", "BALANCE_LOW when a broker figure is below this").argParser(
-        usdAmount,
-      ),
-    )
-    .addOption(
-      new Option(
-        "--alert-drop <pct>",
-        "BALANCE_DROP when a broker figure fell by more than this percentage",
-      ).argParser(percent),
-    )
-    .addOption(
-      new Option(
-        "--drop-window <duration>",
-        "also measure drops against the highest figure within this window (e.g. 24h)",
-      ).argParser(parseDuration("--drop-window")),
-    )
-    .addOption(
-      new Option("--renotify <duration>", "repeat an alert that still holds after this long")
-        .argParser(renotifyDuration)
-        .default(86_400_000, "24h; never: only when it starts"),
-    )
-    .addOption(
-      new Option("--notify <url>", "POST fired alerts as JSON to this webhook").argParser(
-        webhookUrl,
-      ),
-    )
-    .option(
-      "--watch <seconds>",
-      "refresh every <seconds> until Ctrl-C (with --json: one JSON document per line)",
-      positiveNumber("--watch"),
-    );
+  return (
+    command
+      .option(
+        "--state-dir <dir>",
+        "history database directory (default $XDG_STATE_HOME/show-user-balances)",
+      )
+      .option("--no-history", "neither record this run nor evaluate alerts")
+      .addOption(
+        new Option(
+          "--history-retention <duration>",
+          `history older than this is deleted, ${range(RETENTION)}`,
+        )
+          .argParser(parseDuration("--history-retention", RETENTION))
+          .default(90 * DAY, "90d"),
+      )
+      .addOption(
+        new Option("--alert-low <usd>", "BALANCE_LOW when a broker figure is below this").argParser(
+          usdAmount,
+        ),
+      )
+      .addOption(
+        new Option(
+          "--alert-drop <pct>",
+          "BALANCE_DROP when a broker figure fell by more than this percentage",
+        ).argParser(percent),
+      )
+      .addOption(
+        new Option(
+          "--drop-window <duration>",
+          `also measure drops against the highest figure within this window (e.g. 24h), ${range(WINDOW)}`,
+        ).argParser(parseDuration("--drop-window", WINDOW)),
+      )
+      .addOption(
+        new Option(
+          "--renotify <duration>",
+          `repeat an alert that still holds after this long, ${range(WINDOW)}`,
+        )
+          .argParser(renotifyDuration)
+          .default(86_400_000, "24h; never: only when it starts"),
+      )
+      // Checked in the action, not by commander, whose message would repeat a secret URL.
+      .option(
+        "--notify <url>",
+        `POST fired alerts as JSON to this webhook (shown as its origin only; no user:pass@ in it: ${NOTIFY_AUTH_ENV} sets an Authorization header)`,
+      )
+      .option(
+        "--watch <seconds>",
+        `refresh every <seconds> until Ctrl-C (with --json: one JSON document per line), ${WATCH_SECONDS.min}-${WATCH_SECONDS.max}`,
+        numberIn("--watch", WATCH_SECONDS.min, WATCH_SECONDS.max, { unit: "seconds" }),
+      )
+  );
 }
 
-/** A usage mistake in the monitoring flags, or null. */
-export function monitorUsageError(flags: MonitorFlags): string | null {
+/** A usage mistake in the monitoring flags (and its fix), or null. */
+export function monitorUsageError(flags: MonitorFlags): { error: string; hint?: string } | null {
+  if (flags.notify !== undefined) {
+    const bad = checkWebhookUrl(flags.notify);
+    if (bad) return bad;
+  }
   if (!flags.history && (flags.alertLow !== undefined || flags.alertDrop !== undefined)) {
-    return "--no-history turns alerts off (they compare against the history); drop one of them";
+    return {
+      error: "--no-history turns alerts off (they compare against the history); drop one of them",
+    };
   }
   if (!flags.history && flags.notify)
-    return "--no-history turns alerts off, so --notify would never send";
+    return { error: "--no-history turns alerts off, so --notify would never send" };
   return null;
 }
 
@@ -124,6 +142,9 @@ export function createMonitor(
     ...(flags.dropWindow !== undefined ? { dropWindowMs: flags.dropWindow } : {}),
     renotifyMs: flags.renotify,
     ...(flags.notify ? { notifyUrl: flags.notify } : {}),
+    ...(env[NOTIFY_AUTH_ENV]
+      ? { webhook: { headers: { authorization: env[NOTIFY_AUTH_ENV] } } }
+      : {}),
     onWarning: (message) => warn(io, `warning: ${message}`),
   });
 }
@@ -131,11 +152,15 @@ export function createMonitor(
 const SIGNALS = ["SIGINT", "SIGTERM"] as const;
 
 /**
- * Runs `iteration` every `intervalMs` (start to start) until SIGINT or SIGTERM. A signal lets the
- * iteration in progress finish its output, so no line is left half-written, then the loop ends;
- * a second signal ends the process at once with the signal's default behaviour.
+ * Runs `iteration` every `intervalMs` (start to start) until SIGINT or SIGTERM, or until an
+ * iteration returns false. A signal lets the iteration in progress finish its output, so no line
+ * is left half-written, then the loop ends; a second signal ends the process at once with the
+ * signal's default behaviour.
  */
-export async function watchLoop(intervalMs: number, iteration: () => Promise<void>): Promise<void> {
+export async function watchLoop(
+  intervalMs: number,
+  iteration: () => Promise<boolean | undefined>,
+): Promise<void> {
   let stopped = false;
   let wake: (() => void) | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -154,10 +179,12 @@ export async function watchLoop(intervalMs: number, iteration: () => Promise<voi
   try {
     while (!stopped) {
       const started = Date.now();
-      await iteration();
+      if ((await iteration()) === false) break;
       if (stopped) break;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(0, started + intervalMs - Date.now()));
+        // setTimeout fires at once past 2^31-1 ms; --watch is bounded far below, this is a guard.
+        const delay = Math.min(2_147_483_647, Math.max(0, started + intervalMs - Date.now()));
+        const timer = setTimeout(resolve, delay);
         wake = () => {
           clearTimeout(timer);
           resolve();

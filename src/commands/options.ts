@@ -1,37 +1,111 @@
+import { realpathSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { type OpenedStore, openStore, StoreError } from "../cache/open-store.js";
 import { defaultCacheDir } from "../cache/paths.js";
 import type { LoadedConfig } from "../config/index.js";
+import { SETTING_BOUNDS } from "../config/schemas.js";
 import { DEFAULT_KRAKEN_SPACING_MS } from "../queue/kraken-lane.js";
+import { laneOnlyStore } from "../queue/lane-store.js";
 import { DEFAULT_CONCURRENCY } from "../report/collect.js";
 import type { RunOptions } from "../run.js";
 import { type CliIo, EXIT, warn } from "./context.js";
 
-export const positiveNumber = (flag: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) {
-    throw new InvalidArgumentError(`${flag} must be a positive number.`);
+/** A number (or whole number) within [min, max]; the message names the flag and the range. */
+export function numberIn(
+  flag: string,
+  min: number,
+  max: number,
+  options: { integer?: boolean; unit?: string } = {},
+) {
+  const what = options.integer ? "a whole number" : "a number";
+  const unit = options.unit ? ` ${options.unit}` : "";
+  return (value: string): number => {
+    const n = value.trim() === "" ? Number.NaN : Number(value);
+    if (!Number.isFinite(n) || n < min || n > max || (options.integer && !Number.isInteger(n))) {
+      throw new InvalidArgumentError(`${flag} takes ${what} from ${min} to ${max}${unit}.`);
+    }
+    return n;
+  };
+}
+
+const UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** 90_000 -> "90s", 86_400_000 -> "1d": how ranges are shown in messages and --help. */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [
+    ["d", 86_400_000],
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1000],
+  ] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
-  return n;
-};
+  return `${ms}ms`;
+}
 
-export const positiveInteger = (flag: string) => (value: string) => {
-  const n = positiveNumber(flag)(value);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${flag} must be a whole number.`);
-  return n;
-};
-
-/** "90", "90s", "15m", "24h", "7d" to milliseconds. */
-export function parseDuration(flag: string) {
+/**
+ * "90", "90s", "15m", "24h", "7d" to milliseconds, within [minMs, maxMs]: a bounded range keeps
+ * every later date finite (`--since 99999999999d` would make an invalid Date).
+ */
+export function parseDuration(flag: string, bounds: { minMs: number; maxMs: number }) {
+  const range = `from ${formatDuration(bounds.minMs)} to ${formatDuration(bounds.maxMs)}`;
   return (value: string): number => {
     const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(value.trim());
     if (!match) {
-      throw new InvalidArgumentError(`${flag} takes a duration such as 90s, 15m, 24h or 7d.`);
+      throw new InvalidArgumentError(
+        `${flag} takes a duration such as 90s, 15m, 24h or 7d (${range}).`,
+      );
     }
-    const unit =
-      { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] ?? "s"] ?? 1000;
-    return Number(match[1]) * unit;
+    const ms = Number(match[1]) * UNITS[(match[2] ?? "s") as keyof typeof UNITS];
+    if (!Number.isFinite(ms) || ms < bounds.minMs || ms > bounds.maxMs) {
+      throw new InvalidArgumentError(`${flag} takes a duration ${range}.`);
+    }
+    return ms;
   };
+}
+
+const seconds = (s: number) => s * 1000;
+const B = SETTING_BOUNDS;
+export const CACHE_TTL_BOUNDS = {
+  minMs: seconds(B.cacheTtlSeconds.min),
+  maxMs: seconds(B.cacheTtlSeconds.max),
+};
+export const STALE_MAX_AGE_BOUNDS = {
+  minMs: seconds(B.staleMaxAgeSeconds.min),
+  maxMs: seconds(B.staleMaxAgeSeconds.max),
+};
+
+/**
+ * A directory under /proc, /sys or /dev (after following symlinks), where files are not files:
+ * writes there hang or fail in odd ways. /dev/shm is an ordinary tmpfs and is allowed.
+ */
+export function specialDirectory(dir: string): string | null {
+  const absolute = resolve(dir);
+  const candidates = [absolute];
+  // The deepest existing ancestor, resolved, catches a symlink into /proc.
+  for (let probe = absolute; ; probe = dirname(probe)) {
+    try {
+      candidates.push(join(realpathSync(probe), relative(probe, absolute)));
+      break;
+    } catch {
+      if (dirname(probe) === probe) break;
+    }
+  }
+  for (const path of candidates) {
+    if (/^\/(proc|sys|dev)(\/|$)/.test(path) && !/^\/dev\/shm(\/|$)/.test(path)) return path;
+  }
+  return null;
+}
+
+/** Exit 2 with the fix when a state or cache directory is a special file system; else null. */
+export function refuseSpecialDirectory(io: CliIo, flag: string, dir: string): number | null {
+  const special = specialDirectory(dir);
+  if (special === null) return null;
+  const root = `/${special.split("/")[1] ?? ""}`;
+  warn(io, `show-user-balances: ${flag} ${dir} is under ${root}, where files cannot be kept.`);
+  warn(io, `  fix: point ${flag} at an ordinary directory (the default is under $HOME)`);
+  return EXIT.config;
 }
 
 /** The flags every command that fetches shares. */
@@ -54,6 +128,10 @@ export interface RunFlags {
   storeRequired?: boolean;
 }
 
+/** The valuation flag's help, shared with --help and the README. */
+export const VALUATION_HELP =
+  "total (default): what the account is worth, free and held, at the broker's equity or market prices; cash: USD and stablecoins at par";
+
 export function addRunFlags(command: Command, include: { refresh?: boolean } = {}): Command {
   command
     .option(
@@ -62,31 +140,41 @@ export function addRunFlags(command: Command, include: { refresh?: boolean } = {
       "config",
     )
     .addOption(
-      new Option(
-        "--valuation <mode>",
-        "cash: USD and stablecoins at par; total: every asset at market",
-      )
-        .choices(["cash", "total"])
-        .default("cash"),
+      new Option("--valuation <mode>", VALUATION_HELP).choices(["total", "cash"]).default("total"),
     )
-    .option("--timeout <seconds>", "per-request timeout", positiveNumber("--timeout"), 10)
-    .option("--retries <n>", "attempts for transient failures", positiveInteger("--retries"), 3)
+    .option(
+      "--timeout <seconds>",
+      `per-request timeout, ${B.timeoutSeconds.min}-${B.timeoutSeconds.max} s`,
+      numberIn("--timeout", B.timeoutSeconds.min, B.timeoutSeconds.max, { unit: "seconds" }),
+      10,
+    )
+    .option(
+      "--retries <n>",
+      `attempts for transient failures, ${B.retries.min}-${B.retries.max}`,
+      numberIn("--retries", B.retries.min, B.retries.max, { integer: true }),
+      3,
+    )
     .option(
       "--concurrency <n>",
-      "concurrent fetches on non-Kraken brokers",
-      positiveInteger("--concurrency"),
+      `concurrent fetches on non-Kraken brokers, ${B.concurrency.min}-${B.concurrency.max}`,
+      numberIn("--concurrency", B.concurrency.min, B.concurrency.max, { integer: true }),
       DEFAULT_CONCURRENCY,
     )
     .option(
       "--kraken-spacing <ms>",
-      "minimum ms between two requests on one Kraken key",
-      positiveInteger("--kraken-spacing"),
+      `minimum ms between two requests on one Kraken key, ${B.krakenSpacingMs.min}-${B.krakenSpacingMs.max}`,
+      numberIn("--kraken-spacing", B.krakenSpacingMs.min, B.krakenSpacingMs.max, {
+        integer: true,
+        unit: "ms",
+      }),
       DEFAULT_KRAKEN_SPACING_MS,
     )
     .option(
       "--kraken-concurrency <n>",
-      "Kraken requests at once on different keys (one key is never used twice at once)",
-      positiveInteger("--kraken-concurrency"),
+      `Kraken requests at once on different keys (one key is never used twice at once), ${B.krakenConcurrency.min}-${B.krakenConcurrency.max}`,
+      numberIn("--kraken-concurrency", B.krakenConcurrency.min, B.krakenConcurrency.max, {
+        integer: true,
+      }),
       1,
     )
     .option(
@@ -94,8 +182,11 @@ export function addRunFlags(command: Command, include: { refresh?: boolean } = {
       "balance cache directory (default $XDG_CACHE_HOME/show-user-balances)",
     )
     .addOption(
-      new Option("--cache-ttl <duration>", "how long a cached balance is served")
-        .argParser(parseDuration("--cache-ttl"))
+      new Option(
+        "--cache-ttl <duration>",
+        `how long a cached balance is served, ${formatDuration(CACHE_TTL_BOUNDS.minMs)}-${formatDuration(CACHE_TTL_BOUNDS.maxMs)}`,
+      )
+        .argParser(parseDuration("--cache-ttl", CACHE_TTL_BOUNDS))
         .default(120_000, "120s"),
     );
   // `serve` leaves it out: there --refresh is the page's interval, and a server that always
@@ -104,13 +195,16 @@ export function addRunFlags(command: Command, include: { refresh?: boolean } = {
     command.option("--refresh", "fetch everything live now (the fresh result is still cached)");
   }
   return command
-    .option("--no-cache", "neither read nor write the cache")
+    .option(
+      "--no-cache",
+      "neither read nor write cached balances (Kraken pacing and locks still hold)",
+    )
     .addOption(
       new Option(
         "--stale-max-age <duration>",
-        "oldest cached figure shown, marked stale, when a live fetch fails",
+        `oldest cached figure shown, marked stale, when a live fetch fails, ${formatDuration(STALE_MAX_AGE_BOUNDS.minMs)}-${formatDuration(STALE_MAX_AGE_BOUNDS.maxMs)}`,
       )
-        .argParser(parseDuration("--stale-max-age"))
+        .argParser(parseDuration("--stale-max-age", STALE_MAX_AGE_BOUNDS))
         .default(86_400_000, "24h"),
     )
     .option("--include-disabled", "also list disabled users and brokers, marked disabled")
@@ -128,7 +222,12 @@ export function addRunFlags(command: Command, include: { refresh?: boolean } = {
 /**
  * Opens the store named by --store, SHOW_USER_BALANCES_STORE or settings.json `store` (in that
  * order; read after .env is loaded). Undefined: the run's default on-disk cache. A number: the
- * exit code, after the error is printed. The caller closes the store when the run ends.
+ * exit code, after the error is printed. The caller closes the store when the run ends, and
+ * passes it through `withStore`.
+ *
+ * With --no-cache the store is still opened, reduced to its locks and marks: the Kraken lane's
+ * cross-process pacing must hold whatever the cache does (five parallel --no-cache runs on one
+ * key used to send nonces out of order).
  */
 export async function openRunStore(
   flags: RunFlags,
@@ -137,9 +236,11 @@ export async function openRunStore(
   io: CliIo,
 ): Promise<OpenedStore | undefined | number> {
   const url = flags.store ?? process.env.SHOW_USER_BALANCES_STORE ?? config.settings.store;
-  if (!url || url === "disk" || options.cache?.mode === "off") return undefined;
+  const noCache = options.cache?.mode === "off";
+  if ((!url || url === "disk") && !noCache) return undefined;
+  let opened: OpenedStore;
   try {
-    return await openStore({
+    opened = await openStore({
       url,
       password: process.env.REDIS_PASSWORD,
       required: flags.storeRequired,
@@ -153,6 +254,48 @@ export async function openRunStore(
     warn(io, `  fix: ${error.hint}`);
     return EXIT.config;
   }
+  if (!noCache) return opened;
+  const store = laneOnlyStore(opened.store);
+  return {
+    store,
+    kind: opened.kind,
+    get degraded() {
+      return opened.degraded;
+    },
+    close: () => opened.close(),
+  };
+}
+
+/**
+ * The run options with the opened store. --no-cache runs in `refresh` mode over the lane-only
+ * store (nothing is read or kept; account locks are tried once, never waited for), so the Kraken
+ * lane still gets the store's locks and marks.
+ */
+export function withStore(options: RunOptions, opened: OpenedStore | undefined): RunOptions {
+  if (!opened) return options;
+  if (options.cache?.mode !== "off") return { ...options, store: opened.store };
+  return {
+    ...options,
+    store: opened.store,
+    cache: { ...options.cache, mode: "refresh", lockWaitMs: 0 },
+  };
+}
+
+/**
+ * The directories a run writes to, refused when they are under /proc, /sys or /dev (exit 2):
+ * the cache directory, and the state directory when given.
+ */
+export function checkRunDirectories(
+  io: CliIo,
+  flags: { cacheDir?: string; stateDir?: string },
+  defaults: { cacheDir: string; stateDir?: string },
+): number | null {
+  return (
+    refuseSpecialDirectory(io, "--cache-dir", flags.cacheDir ?? defaults.cacheDir) ??
+    (defaults.stateDir !== undefined || flags.stateDir !== undefined
+      ? refuseSpecialDirectory(io, "--state-dir", flags.stateDir ?? defaults.stateDir ?? "")
+      : null)
+  );
 }
 
 /** The config-loading part of the run options (before the config is read). */

@@ -1,17 +1,23 @@
 import type { Command } from "commander";
 import { Option } from "commander";
+import { defaultCacheDir } from "../cache/paths.js";
 import type { LoadedConfig } from "../config/index.js";
 import type { Alert } from "../monitor/alerts.js";
+import { HistoryError } from "../monitor/history.js";
+import { defaultStateDir } from "../monitor/paths.js";
 import { alertToJson, renderAlerts } from "../render/alerts.js";
 import { toJsonDocument } from "../render/json.js";
+import { stringifyJson } from "../render/json-text.js";
+import { safeText } from "../render/sanitize.js";
 import { loadPalette } from "../render/style.js";
 import type { BrokerRow, Report, ReportAccount } from "../report/model.js";
 import { runReport } from "../run.js";
 import {
   type CliIo,
-  checkSomethingToShow,
+  configToShow,
   EXIT,
   loadConfigFor,
+  unknownFilters,
   useColor,
   warn,
 } from "./context.js";
@@ -23,7 +29,15 @@ import {
   REDRAW,
   watchLoop,
 } from "./monitor.js";
-import { addRunFlags, loadOptions, openRunStore, type RunFlags, runOptions } from "./options.js";
+import {
+  addRunFlags,
+  checkRunDirectories,
+  loadOptions,
+  openRunStore,
+  type RunFlags,
+  runOptions,
+  withStore,
+} from "./options.js";
 
 interface ReportFlags extends RunFlags, MonitorFlags {
   json?: boolean;
@@ -51,6 +65,7 @@ Examples:
 Environment:
   .env in the working directory is loaded first (never overriding set variables).
   <BROKER>_API_URL points a broker at another origin (proxy, emulator). NO_COLOR disables colour.
+  SHOW_USER_BALANCES_NOTIFY_AUTHORIZATION is sent as the --notify webhook's Authorization header.
 
 Exit codes:
   0  every broker with credentials answered
@@ -67,9 +82,11 @@ function explainCredentials(config: LoadedConfig): string {
       const e = broker.credentialsExplain;
       const who = account.kind === "platform" ? "platform" : `user ${account.id}`;
       lines.push(
-        `${who} / ${broker.broker}: ${e.used ? `using ${e.used}` : "no credentials found"}`,
+        safeText(
+          `${who} / ${broker.broker}: ${e.used ? `using ${e.used}` : "no credentials found"}`,
+        ),
       );
-      if (e.tried.length) lines.push(`  tried: ${e.tried.join(", ")}`);
+      if (e.tried.length) lines.push(safeText(`  tried: ${e.tried.join(", ")}`));
     }
   }
   return `${lines.join("\n")}\n`;
@@ -119,7 +136,7 @@ async function renderReport(
       ...toJsonDocument(report, { assets: flags.assets }),
       ...(alerts ? { alerts: alerts.map(alertToJson) } : {}),
     };
-    return `${flags.watch ? JSON.stringify(doc) : JSON.stringify(doc, null, 2)}\n`;
+    return `${stringifyJson(doc, flags.watch ? 0 : 2)}\n`;
   }
   const palette = await loadPalette(color);
   const tail = alerts?.length ? `\n${renderAlerts(alerts, { palette })}` : "";
@@ -143,22 +160,44 @@ function hintMissingCredentials(io: CliIo, config: LoadedConfig): void {
   warn(io, `${what} no credentials; --explain-credentials shows which variables were looked up.`);
 }
 
+/** A history that alerts depend on could not be used: the run fails loudly (exit 2). */
+function reportHistoryError(io: CliIo, error: HistoryError): number {
+  warn(io, `show-user-balances: alerts are off for this run: ${error.message}`);
+  warn(io, `  fix: ${error.hint}`);
+  return EXIT.config;
+}
+
 export async function reportAction(command: Command, io: CliIo): Promise<number> {
   const flags = command.opts<ReportFlags>();
   const usage = monitorUsageError(flags);
   if (usage) {
-    warn(io, `show-user-balances: ${usage}`);
+    warn(io, `show-user-balances: ${usage.error}`);
+    if (usage.hint) warn(io, `  fix: ${usage.hint}`);
     return EXIT.config;
   }
-  const config = await loadConfigFor(io, loadOptions(flags));
-  if (typeof config === "number") return config;
+  const badDir = checkRunDirectories(io, flags, {
+    cacheDir: defaultCacheDir(),
+    ...(flags.history ? { stateDir: defaultStateDir() } : {}),
+  });
+  if (badDir !== null) return badDir;
+  const loaded = await loadConfigFor(io, loadOptions(flags));
+  if (typeof loaded === "number") return loaded;
 
   if (flags.explainCredentials) {
-    io.stdout.write(explainCredentials(config));
-    return config.problems.length ? EXIT.config : EXIT.ok;
+    io.stdout.write(explainCredentials(loaded));
+    return loaded.problems.length ? EXIT.config : EXIT.ok;
   }
-  const nothing = checkSomethingToShow(io, config);
-  if (nothing !== null) return nothing;
+  const { config, code: emptyCode } = await configToShow(io, loaded, loadOptions(flags));
+  const typo = unknownFilters(config, {
+    users: flags.user,
+    brokers: flags.broker,
+    includeDisabled: flags.includeDisabled,
+  });
+  if (typo) {
+    warn(io, `show-user-balances: ${typo.error}`);
+    warn(io, `  fix: ${typo.hint}`);
+    return EXIT.config;
+  }
 
   const options = runOptions(command, flags, config, io);
   const opened = await openRunStore(flags, config, options, io);
@@ -173,21 +212,40 @@ export async function reportAction(command: Command, io: CliIo): Promise<number>
   const color = useColor(io, flags.color, Boolean(flags.json));
   // In watch mode a terminal is redrawn in place; a pipe gets one report (or JSON line) after another.
   const redraw = flags.watch && !flags.json && io.stdout.isTTY ? REDRAW : "";
+  const runWith = withStore(options, opened);
+  let historyFailed = false;
   const once = async (): Promise<number> => {
     const report = await runReport(config, {
-      ...options,
-      store: opened?.store,
+      ...runWith,
       users: flags.user,
       brokers: flags.broker,
       sort: flags.sort,
     });
-    const alerts = monitor.observe(report);
+    let alerts: Alert[] | null;
+    let failure: HistoryError | null = null;
+    try {
+      alerts = monitor.observe(report);
+    } catch (error) {
+      if (!(error instanceof HistoryError)) throw error;
+      alerts = null;
+      failure = error;
+    }
     const separator = flags.watch && !flags.json && !redraw ? "\n" : "";
     io.stdout.write(
       redraw + (await renderReport(report, alerts, flags, config, color)) + separator,
     );
     await monitor.notify(alerts, report.generatedAt);
-    if (config.problems.length > 0 || (flags.storeRequired && opened?.degraded)) return EXIT.config;
+    if (failure) {
+      historyFailed = true;
+      return reportHistoryError(io, failure);
+    }
+    if (
+      config.problems.length > 0 ||
+      emptyCode !== null ||
+      (flags.storeRequired && opened?.degraded)
+    ) {
+      return EXIT.config;
+    }
     if (report.failedCount > 0) return EXIT.partial;
     return alerts?.length ? EXIT.alert : EXIT.ok;
   };
@@ -197,10 +255,13 @@ export async function reportAction(command: Command, io: CliIo): Promise<number>
       hintMissingCredentials(io, config);
       return code;
     }
+    // A watch whose alerts cannot work stops at once rather than run on without them.
+    let code: number = EXIT.ok;
     await watchLoop(flags.watch * 1000, async () => {
-      await once();
+      code = await once();
+      return !historyFailed;
     });
-    return EXIT.ok;
+    return historyFailed ? code : EXIT.ok;
   } finally {
     monitor.close();
     await opened?.close();

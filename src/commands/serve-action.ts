@@ -3,11 +3,25 @@
  * assets are not needed by a report run).
  */
 import type { Command } from "commander";
+import { defaultCacheDir } from "../cache/paths.js";
 import { isLoopbackHost } from "../serve/auth.js";
 import { ReportSource } from "../serve/report-source.js";
-import { accountNames, closeGracefully, createDashboardServer, listen } from "../serve/server.js";
-import { type CliIo, checkSomethingToShow, EXIT, loadConfigFor, warn } from "./context.js";
-import { loadOptions, openRunStore, type RunFlags, runOptions } from "./options.js";
+import {
+  accountNames,
+  closeGracefully,
+  createDashboardServer,
+  listen,
+  SHUTDOWN_GRACE_MS,
+} from "../serve/server.js";
+import { type CliIo, configToShow, EXIT, loadConfigFor, warn } from "./context.js";
+import {
+  checkRunDirectories,
+  loadOptions,
+  openRunStore,
+  type RunFlags,
+  runOptions,
+  withStore,
+} from "./options.js";
 import { type ServeFlags, TOKEN_ENV } from "./serve.js";
 
 function waitForSignal(): Promise<NodeJS.Signals> {
@@ -35,22 +49,26 @@ export async function serveAction(command: Command, io: CliIo): Promise<number> 
   }
   // Here --refresh is the page's interval: the runs themselves always use the cache.
   const runFlags: RunFlags = { ...flags, refresh: false };
-  const config = await loadConfigFor(io, loadOptions(runFlags));
-  if (typeof config === "number") return config;
-  const nothing = checkSomethingToShow(io, config);
-  if (nothing !== null) return nothing;
+  const badDir = checkRunDirectories(io, runFlags, { cacheDir: defaultCacheDir() });
+  if (badDir !== null) return badDir;
+  const loaded = await loadConfigFor(io, loadOptions(runFlags));
+  if (typeof loaded === "number") return loaded;
+  // A server with no account at all would show an empty page forever: refuse to start (exit 2).
+  const { config, code } = await configToShow(io, loaded, loadOptions(runFlags));
+  if (code !== null) return code;
 
   // One store for the server's lifetime: the Redis store (--store) or the CLI's disk cache.
   const options = runOptions(command, runFlags, config, io);
   const opened = await openRunStore(runFlags, config, options, io);
   if (typeof opened === "number") return opened;
-  const source = new ReportSource(config, { ...options, store: opened?.store });
+  const onError = (message: string) => warn(io, `show-user-balances serve: ${message}`);
+  const source = new ReportSource(config, withStore(options, opened), undefined, onError);
   const server = createDashboardServer({
     source,
     names: accountNames(config),
     token,
     refreshSeconds: flags.refresh,
-    onError: (message) => warn(io, `show-user-balances serve: ${message}`),
+    onError,
   });
   const signal = waitForSignal();
   let url: string;
@@ -68,8 +86,14 @@ export async function serveAction(command: Command, io: CliIo): Promise<number> 
   }
   io.stdout.write(`Dashboard on ${url}\n`);
   warn(io, `${await signal}: shutting down`);
-  await closeGracefully(server);
-  await source.settled();
-  await opened?.close();
+  // Bounded whatever the brokers do: answers get the grace period, then are cut; a refresh still
+  // waiting on a hung broker is abandoned (the CLI ends the process once the command returns).
+  const deadline = Date.now() + SHUTDOWN_GRACE_MS;
+  await closeGracefully(server, SHUTDOWN_GRACE_MS);
+  await source.settled(Math.max(0, deadline - Date.now()));
+  await Promise.race([
+    opened?.close(),
+    new Promise((resolve) => setTimeout(resolve, Math.max(100, deadline - Date.now())).unref()),
+  ]);
   return EXIT.ok;
 }

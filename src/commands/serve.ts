@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { CliIo } from "./context.js";
-import { addRunFlags, positiveNumber, type RunFlags } from "./options.js";
+import { addRunFlags, numberIn, type RunFlags } from "./options.js";
 
 export const TOKEN_ENV = "SHOW_USER_BALANCES_TOKEN";
 
@@ -18,8 +18,10 @@ environment variable over --token, which other users can read in the process lis
 
 Routes:
   /              the dashboard: a card per account, refreshed every --refresh seconds
-  /api/balances  the same JSON document as show-user-balances --json
-  /healthz       liveness, never needs the token
+  /api/balances  the same JSON document as show-user-balances --json; when a refresh fails
+                 internally, the last good document with "refresh_error"
+  /healthz       always 200 while up: {"status": "ok" | "degraded" | "starting", ...}; degraded
+                 lists the failing rows (to callers with the token); never needs the token
 
 Examples:
   $ show-user-balances serve                                   # http://127.0.0.1:8787/
@@ -28,7 +30,8 @@ Examples:
 
 Every request goes through the same cache, single flight and Kraken queue as the CLI: open tabs
 and cron runs together make one fetch per account per --cache-ttl. SIGTERM or SIGINT stops it
-gracefully (exit 0); exit 2 for a usage or configuration error.`;
+within 6 s (exit 0), hung brokers or not: answers in flight get 5 s, then are cut. Exit 2 for a
+usage or configuration error (a config with no account at all included).`;
 
 const port = (value: string): number => {
   const n = Number(value);
@@ -54,7 +57,12 @@ export function registerServe(program: Command, io: CliIo, setExitCode: (code: n
   addRunFlags(serve, { refresh: false })
     .option("--host <host>", "interface to bind (anything but loopback needs a token)", "127.0.0.1")
     .option("--port <port>", "port (0: any free port; the URL is printed)", port, 8787)
-    .option("--refresh <seconds>", "page refresh interval", positiveNumber("--refresh"), 30)
+    .option(
+      "--refresh <seconds>",
+      "page refresh interval, 1-86400 s",
+      numberIn("--refresh", 1, 86_400, { unit: "seconds" }),
+      30,
+    )
     .addOption(
       new Option("--token <token>", "access token for every route but /healthz").env(TOKEN_ENV),
     )

@@ -6,8 +6,11 @@ import type { Credentials, CredentialsExplain } from "./types.js";
 
 export type Env = Record<string, string | undefined>;
 
-/** Brokers whose platform account is inferred from the environment when platform.json is absent. */
-export const ENV_BROKERS: readonly string[] = ["coinbase", "kraken", "alpaca"];
+/**
+ * Brokers whose platform account is inferred from the environment when platform.json is absent:
+ * the original's five (OKX_API_KEY, BINANCE_API_KEY, ... are its platform names).
+ */
+export const ENV_BROKERS: readonly string[] = ["coinbase", "kraken", "alpaca", "okx", "binance"];
 
 const DOTENV_KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const DOUBLE_QUOTE_ESCAPES: Record<string, string> = {
@@ -118,8 +121,23 @@ export function envNamePart(value: string): string {
 }
 
 /**
- * Credential variable prefixes for an account, most specific first. Each prefix P is a family:
- * P_API_KEY, P_API_SECRET and P_API_PASSPHRASE, never mixed with another family's.
+ * The id parts of a user's variable names, in the original's order (its `_user_env_prefix`):
+ * the id up to its first `_`, then the whole id, each with `-` read as `_` and a leading `user_`
+ * dropped; then the id as written, for ids that begin with `user_`. Upper-cased and deduplicated,
+ * so `Bob`, `bob` and `bob_smith` all reach `..._USER_BOB_...`.
+ */
+export function userEnvIds(id: string): string[] {
+  let normalized = id.replace(/-/g, "_");
+  if (/^user_./i.test(normalized)) normalized = normalized.slice("user_".length);
+  const underscore = normalized.indexOf("_");
+  const first = underscore > 0 ? normalized.slice(0, underscore) : normalized;
+  return [...new Set([first, normalized, id].map(envNamePart))];
+}
+
+/**
+ * Credential variable prefixes for an account, in lookup order. Each prefix P is a family:
+ * P_API_KEY with P_API_SECRET (Coinbase also P_PEM_CONTENT) and P_API_PASSPHRASE or
+ * P_PASSPHRASE, never mixed with another family's.
  */
 export function credentialFamilies(
   broker: string,
@@ -128,10 +146,7 @@ export function credentialFamilies(
 ): string[] {
   const b = envNamePart(broker);
   if (kind === "platform") return [`${b}_PLATFORM`, `${b}_MASTER`, b];
-  const full = `${b}_USER_${envNamePart(id)}`;
-  const underscore = id.indexOf("_");
-  const first = underscore > 0 ? `${b}_USER_${envNamePart(id.slice(0, underscore))}` : full;
-  return first === full ? [full] : [full, first];
+  return userEnvIds(id).map((part) => `${b}_USER_${part}`);
 }
 
 function envValue(env: Env, name: string): string | undefined {
@@ -139,29 +154,83 @@ function envValue(env: Env, name: string): string | undefined {
   return v === undefined || v.trim() === "" ? undefined : v;
 }
 
+const secretSuffixes = (broker: string) =>
+  broker === "coinbase" ? ["_API_SECRET", "_PEM_CONTENT"] : ["_API_SECRET"];
+const PASSPHRASE_SUFFIXES = ["_API_PASSPHRASE", "_PASSPHRASE"];
+
 /** Whether any platform credential variable is set for `broker` (to infer platform brokers). */
 export function hasPlatformEnvCredentials(env: Env, broker: string): boolean {
+  const suffixes = ["_API_KEY", ...secretSuffixes(broker), ...PASSPHRASE_SUFFIXES];
   return credentialFamilies(broker, "platform", "platform").some((p) =>
-    ["_API_KEY", "_API_SECRET", "_API_PASSPHRASE"].some((s) => envValue(env, p + s) !== undefined),
+    suffixes.some((s) => envValue(env, p + s) !== undefined),
   );
 }
 
-export function lookupEnvCredentials(
-  env: Env,
-  families: string[],
-): { credentials: Credentials | null; explain: CredentialsExplain } {
+/** Where each credential value came from: variable names. */
+export type CredentialNames = { [K in keyof Credentials]: string };
+
+export interface EnvCredentials {
+  credentials: Credentials | null;
+  explain: CredentialsExplain;
+  names: CredentialNames | null;
+  /** Later families that are complete too but hold another key or secret (the first one wins). */
+  shadowed: string[];
+}
+
+/**
+ * The first family with both a key and a secret. OKX's passphrase names are listed in `tried`
+ * since it needs one; for other brokers a passphrase is optional and only ever read.
+ */
+export function lookupEnvCredentials(env: Env, broker: string, families: string[]): EnvCredentials {
   const tried: string[] = [];
-  for (const prefix of families) {
+  const complete = (prefix: string) => {
     const keyName = `${prefix}_API_KEY`;
-    const secretName = `${prefix}_API_SECRET`;
-    tried.push(keyName, secretName);
+    const secretName = secretSuffixes(broker)
+      .map((s) => prefix + s)
+      .find((n) => envValue(env, n) !== undefined);
     const apiKey = envValue(env, keyName);
-    const secret = envValue(env, secretName);
-    if (apiKey === undefined || secret === undefined) continue;
-    const credentials: Credentials = { apiKey, secret };
-    const password = envValue(env, `${prefix}_API_PASSPHRASE`);
-    if (password !== undefined) credentials.password = password;
-    return { credentials, explain: { source: "env", tried, used: keyName } };
+    const secret = secretName === undefined ? undefined : envValue(env, secretName);
+    return apiKey === undefined || secret === undefined || secretName === undefined
+      ? null
+      : { apiKey, secret, keyName, secretName };
+  };
+  for (const [i, prefix] of families.entries()) {
+    tried.push(`${prefix}_API_KEY`, ...secretSuffixes(broker).map((s) => prefix + s));
+    const found = complete(prefix);
+    if (!found) continue;
+    const credentials: Credentials = { apiKey: found.apiKey, secret: found.secret };
+    const names: CredentialNames = { apiKey: found.keyName, secret: found.secretName };
+    const passphraseNames = PASSPHRASE_SUFFIXES.map((s) => prefix + s);
+    if (broker === "okx") tried.push(...passphraseNames);
+    const passphraseName = passphraseNames.find((n) => envValue(env, n) !== undefined);
+    if (passphraseName !== undefined) {
+      credentials.password = envValue(env, passphraseName) as string;
+      names.password = passphraseName;
+    }
+    const shadowed = families.slice(i + 1).filter((other) => {
+      const c = complete(other);
+      return c !== null && (c.apiKey !== found.apiKey || c.secret !== found.secret);
+    });
+    return {
+      credentials,
+      names,
+      shadowed,
+      explain: { source: "env", tried, used: found.keyName },
+    };
   }
-  return { credentials: null, explain: { source: "none", tried, used: null } };
+  return {
+    credentials: null,
+    names: null,
+    shadowed: [],
+    explain: { source: "none", tried, used: null },
+  };
+}
+
+/** The original's booleans: true/false, 1/0, yes/no in any case; undefined when unset or blank. */
+export function parseEnvBoolean(value: string | undefined): boolean | undefined | "invalid" {
+  if (value === undefined || value.trim() === "") return undefined;
+  const v = value.trim().toLowerCase();
+  if (v === "true" || v === "1" || v === "yes") return true;
+  if (v === "false" || v === "0" || v === "no") return false;
+  return "invalid";
 }

@@ -6,10 +6,17 @@
 
 export type ConfigProblemCode =
   | "invalid_json"
+  | "invalid_yaml"
   | "invalid_field"
   | "duplicate_conflict"
   | "unknown_env_var"
-  | "unreadable_file";
+  | "unreadable_file"
+  /** Over the size limit, not UTF-8, or nested too deeply: refused before (or instead of) use. */
+  | "unsafe_file"
+  /** A broker id that is neither a ccxt exchange id nor one of the original's non-ccxt brokers. */
+  | "unknown_broker"
+  /** A key, secret or passphrase that cannot work, found without asking the broker. */
+  | "unusable_credentials";
 
 export interface ConfigProblem {
   code: ConfigProblemCode;
@@ -18,12 +25,19 @@ export interface ConfigProblem {
   field: string | null;
   message: string;
   hint: string;
-  /** 1-based position, set for invalid_json only. */
+  /** 1-based position, set for invalid_json and invalid_yaml only. */
   line?: number;
   column?: number;
 }
 
-export type ConfigWarningCode = "duplicate_merged" | "insecure_permissions" | "ignored_file";
+export type ConfigWarningCode =
+  | "duplicate_merged"
+  | "insecure_permissions"
+  | "ignored_file"
+  /** Two credential variable families for one account are both set and differ. */
+  | "shadowed_credentials"
+  /** One API key reaches several accounts on a broker: its balance would count twice. */
+  | "shared_credentials";
 
 export interface ConfigWarning {
   code: ConfigWarningCode;

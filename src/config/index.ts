@@ -1,3 +1,4 @@
+export { NON_CCXT_BROKERS } from "./broker-ids.js";
 export type { Env } from "./env.js";
 export {
   credentialFamilies,
@@ -6,6 +7,8 @@ export {
   expandEnvRefs,
   lookupEnvCredentials,
   parseDotEnv,
+  parseEnvBoolean,
+  userEnvIds,
 } from "./env.js";
 export type {
   ConfigErrorCode,
@@ -15,6 +18,7 @@ export type {
   ConfigWarningCode,
 } from "./errors.js";
 export { ConfigError, formatProblem, formatWarning } from "./errors.js";
+export { MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH } from "./files.js";
 export type { LoadConfigOptions, LoadedConfig } from "./load.js";
 export { loadConfig } from "./load.js";
 export * from "./schemas.js";

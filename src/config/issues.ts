@@ -61,7 +61,13 @@ function hintFor(path: readonly PropertyKey[]): string {
     case "options":
       return 'use a JSON object of ccxt exchange options, such as { "timeout": 10000 }';
     case "enabled":
+    case "paper":
+    case "testnet":
       return "use true or false, without quotes";
+    case "api_key":
+    case "api_secret":
+    case "passphrase":
+      return `give both api_key and api_secret as strings (quote a value that looks like a number), preferably "\${VAR}" references, or neither to read them from the environment`;
     case "name":
       return 'use a string, such as "Alice"';
     case "brokers":

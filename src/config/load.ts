@@ -1,14 +1,17 @@
 /**
- * Reads the config dir: platform.json (or platform brokers inferred from env), users/*.json in
- * the new and the original system's forms, merges users defined in several files and resolves
- * every broker account's credentials and API URL. Per-file trouble becomes a ConfigProblem and
- * loading goes on; only an unusable directory throws a ConfigError.
+ * Reads the config dir: platform.json (or platform brokers inferred from env), users/*.json and
+ * users/*.yaml in the new and the original system's forms, merges users defined in several files
+ * and resolves every broker account's credentials, environment (sandbox) and API URL. Per-file
+ * trouble becomes a ConfigProblem and loading goes on; only an unusable directory throws a
+ * ConfigError.
  */
 import type { Dirent } from "node:fs";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { z } from "zod";
-import type { Env } from "./env.js";
+import { unknownBrokerSuggestions } from "./broker-ids.js";
+import { credentialFault, FIELD_LABELS, normalizeSecret } from "./credential-checks.js";
+import type { CredentialNames, Env } from "./env.js";
 import {
   applyDotEnv,
   credentialFamilies,
@@ -21,8 +24,10 @@ import {
 } from "./env.js";
 import type { ConfigProblem, ConfigWarning } from "./errors.js";
 import { ConfigError } from "./errors.js";
+import { type FileRead, MAX_CONFIG_DEPTH, nestedDeeperThan, readConfigText } from "./files.js";
 import { issueMessages, joinField, zodProblems } from "./issues.js";
 import { parseJson } from "./json.js";
+import { resolveSandbox, type SandboxDecision } from "./sandbox.js";
 import type { AlertThresholds, BrokerEntry, Settings } from "./schemas.js";
 import {
   isHttpUrl,
@@ -32,6 +37,7 @@ import {
   SettingsFileSchema,
   UserFileSchema,
   UserIdSchema,
+  YamlUserFileSchema,
 } from "./schemas.js";
 import type {
   AccountConfig,
@@ -39,6 +45,7 @@ import type {
   Credentials,
   CredentialsExplain,
 } from "./types.js";
+import { parseYaml } from "./yaml.js";
 
 export interface LoadConfigOptions {
   configDir: string;
@@ -62,6 +69,11 @@ export interface LoadedConfig {
   dotenvPath: string | null;
   /** From settings.json; empty when there is none. */
   settings: Settings;
+  /**
+   * API keys that reach two or more enabled accounts on one broker (through env fallbacks or
+   * config): each account would report the same balance. Accounts are "platform" or user ids.
+   */
+  sharedCredentials: Array<{ broker: string; accounts: string[] }>;
 }
 
 /** One broker entry as written, with where it was written. */
@@ -70,7 +82,13 @@ interface EntryRef {
   file: string;
   /** Path of the entry in its file: `brokers[0]`, `[2]`, or "" for the original single form. */
   field: string;
+  /** The key the broker id is written under, when not `broker` (the list form's `broker_type`). */
+  brokerKey?: string;
+  /** Where each credential is written, when not `credentials.<name>` (YAML's api_key, ...). */
+  credentialKeys?: Partial<Record<keyof Credentials, string>>;
 }
+
+const YAML_CREDENTIAL_KEYS = { apiKey: "api_key", secret: "api_secret", password: "passphrase" };
 
 interface UserContribution {
   userId: string;
@@ -88,7 +106,9 @@ class Loader {
   readonly warnings: ConfigWarning[] = [];
   dotenvPath: string | null = null;
   private readonly dotenvKeys = new Set<string>();
-  private readonly reportedEnvUrls = new Set<string>();
+  private readonly reported = new Set<string>();
+  /** Where each active broker id is written, to check it against ccxt once loading is done. */
+  private readonly brokerUses: Array<{ broker: string; file: string; field: string }> = [];
 
   constructor(
     readonly env: Env,
@@ -96,31 +116,35 @@ class Loader {
   ) {}
 
   /**
-   * A regular file's text and mode, or null after recording why it cannot be used (a missing
-   * file is recorded only when `missingIsProblem`).
+   * A config file's text and mode, or null after recording why it cannot be used (a missing file
+   * is recorded only when `missingIsProblem`).
    */
-  private async readRegularFile(
+  private async readText(
     file: string,
     missingIsProblem: boolean,
+    pending?: Promise<FileRead>,
   ): Promise<{ text: string; mode: number } | null> {
-    try {
-      const st = await stat(file);
-      if (!st.isFile()) {
-        this.unreadable(file, "is not a regular file");
-        return null;
-      }
-      return { text: await readFile(file, "utf8"), mode: st.mode };
-    } catch (e) {
-      if (missingIsProblem || errno(e) !== "ENOENT") {
-        this.unreadable(file, `cannot be read (${errno(e) ?? "error"})`);
+    const read = await (pending ?? readConfigText(file));
+    if (read.ok) return read;
+    if (read.missing) {
+      if (missingIsProblem) {
+        this.problems.push({
+          code: "unreadable_file",
+          file,
+          field: null,
+          message: "vanished while the config was loading; it was skipped",
+          hint: "run again once whatever is replacing the config files has finished",
+        });
       }
       return null;
     }
+    this.problems.push({ ...read.fault, file, field: null });
+    return null;
   }
 
   async loadDotEnv(cwd: string): Promise<void> {
     const file = join(cwd, ".env");
-    const read = await this.readRegularFile(file, false);
+    const read = await this.readText(file, false);
     if (!read) return;
     const { text, mode } = read;
     for (const key of applyDotEnv(this.env, parseDotEnv(text))) this.dotenvKeys.add(key);
@@ -134,22 +158,36 @@ class Loader {
     }
   }
 
-  /** Parsed JSON, or undefined after recording why not. */
-  async readJson(file: string): Promise<unknown> {
-    const read = await this.readRegularFile(file, true);
+  /**
+   * Parsed JSON or YAML (by extension), or undefined after recording why not. `pending` is the
+   * file's read already under way, so files can be read in parallel yet reported in order.
+   */
+  async readConfigFile(file: string, pending?: Promise<FileRead>): Promise<unknown> {
+    const read = await this.readText(file, true, pending);
     if (!read) return undefined;
     const { text, mode } = read;
-    const parsed = parseJson(text);
+    const yaml = isYamlFile(file);
+    const parsed = yaml ? await parseYaml(text) : parseJson(text);
     if (!parsed.ok) {
+      if ("tooDeep" in parsed && parsed.tooDeep) {
+        this.tooDeep(file, ` (at line ${parsed.line}, column ${parsed.column})`);
+        return undefined;
+      }
+      const kind = yaml ? "YAML" : "JSON";
       this.problems.push({
-        code: "invalid_json",
+        code: yaml ? "invalid_yaml" : "invalid_json",
         file,
         field: null,
-        message: `invalid JSON at line ${parsed.line}, column ${parsed.column}: ${parsed.reason}`,
-        hint: `fix the syntax at line ${parsed.line}, column ${parsed.column} (a missing comma, quote or bracket is the usual cause); the file was skipped`,
+        message: `invalid ${kind} at line ${parsed.line}, column ${parsed.column}: ${parsed.reason}`,
+        hint: `fix the syntax at line ${parsed.line}, column ${parsed.column} (${yaml ? "indentation, a missing ':' or an unclosed quote" : "a missing comma, quote or bracket"} is the usual cause); the file was skipped`,
         line: parsed.line,
         column: parsed.column,
       });
+      return undefined;
+    }
+    // Before anything walks the value: every walk below is bounded by this depth.
+    if (nestedDeeperThan(parsed.value, MAX_CONFIG_DEPTH)) {
+      this.tooDeep(file, "");
       return undefined;
     }
     if (readableByOthers(mode) && holdsLiteralSecret(parsed.value)) {
@@ -160,6 +198,16 @@ class Loader {
       });
     }
     return parsed.value;
+  }
+
+  private tooDeep(file: string, where: string): void {
+    this.problems.push({
+      code: "unsafe_file",
+      file,
+      field: null,
+      message: `is nested more than ${MAX_CONFIG_DEPTH} levels deep${where}; it was skipped`,
+      hint: "a config file nests a few levels: check that this is the file you meant",
+    });
   }
 
   parse<T extends z.ZodType>(
@@ -174,8 +222,25 @@ class Loader {
     return undefined;
   }
 
-  /** A user file in any of its three forms. */
+  /** A user file in any of its forms: new, the original's single-user, list and YAML forms. */
   userContributions(value: unknown, file: string): UserContribution[] {
+    if (isYamlFile(file)) {
+      // The original's YAML form (its user_id, if any, ignored as there) unless the file uses the
+      // new form's `brokers` or the list form's `broker_type`.
+      if (isObject(value) && !("brokers" in value) && !("broker_type" in value)) {
+        return this.yamlContribution(value, file);
+      }
+      if (!isObject(value) && !Array.isArray(value)) {
+        this.problems.push({
+          code: "invalid_field",
+          file,
+          field: null,
+          message: `is ${value === null ? "empty" : "not a YAML mapping"}`,
+          hint: "write the original's form, one key per line: broker: KRAKEN, api_key: ..., api_secret: ..., enabled: true (or leave out api_key and api_secret to use the environment)",
+        });
+        return [];
+      }
+    }
     if (Array.isArray(value)) {
       const out: UserContribution[] = [];
       value.forEach((element, i) => {
@@ -186,7 +251,7 @@ class Loader {
           name: data.name ?? null,
           userEnabled: undefined,
           file,
-          entries: [{ entry: legacyEntry(data), file, field: `[${i}]` }],
+          entries: [{ entry: legacyEntry(data), file, field: `[${i}]`, brokerKey: "broker_type" }],
         });
       });
       return out;
@@ -194,25 +259,22 @@ class Loader {
     if (isObject(value) && !("brokers" in value) && ("broker" in value || "broker_type" in value)) {
       const data = this.parse(LegacyUserFileSchema, value, file);
       if (!data) return [];
-      const fromName = basename(file, ".json");
-      const userId = data.user_id ?? fromName;
-      if (data.user_id === undefined && !UserIdSchema.safeParse(fromName).success) {
-        this.problems.push({
-          code: "invalid_field",
-          file,
-          field: "user_id",
-          message: `is missing, and the file name "${fromName}" is not a valid user id`,
-          hint: "add \"user_id\": \"<id>\" (letters, digits, '_', '-', '.' or '@'), or rename the file",
-        });
-        return [];
-      }
+      const userId = data.user_id ?? fileStem(file);
+      if (data.user_id === undefined && !this.validFileNameId(file, true)) return [];
       return [
         {
           userId,
           name: data.name ?? null,
           userEnabled: undefined,
           file,
-          entries: [{ entry: legacyEntry(data), file, field: "" }],
+          entries: [
+            {
+              entry: legacyEntry(data),
+              file,
+              field: "",
+              ...(data.broker === undefined ? { brokerKey: "broker_type" } : {}),
+            },
+          ],
         },
       ];
     }
@@ -230,6 +292,40 @@ class Loader {
     ];
   }
 
+  /** The original's YAML file: one user (named by the file) on one broker. */
+  private yamlContribution(value: Record<string, unknown>, file: string): UserContribution[] {
+    if (!this.validFileNameId(file, false)) return [];
+    const data = this.parse(YamlUserFileSchema, value, file);
+    if (!data) return [];
+    const entry: BrokerEntry = { broker: data.broker, enabled: data.enabled };
+    if (data.paper !== undefined) entry.paper = data.paper;
+    if (data.testnet !== undefined) entry.testnet = data.testnet;
+    if (data.api_key !== undefined && data.api_secret !== undefined) {
+      entry.credentials = { apiKey: data.api_key, secret: data.api_secret };
+      if (data.passphrase !== undefined) entry.credentials.password = data.passphrase;
+    }
+    const ref: EntryRef = { entry, file, field: "", credentialKeys: YAML_CREDENTIAL_KEYS };
+    return [{ userId: fileStem(file), name: null, userEnabled: undefined, file, entries: [ref] }];
+  }
+
+  /** Whether the file name is a usable user id; records a problem when not. */
+  private validFileNameId(file: string, userIdField: boolean): boolean {
+    const fromName = fileStem(file);
+    if (UserIdSchema.safeParse(fromName).success) return true;
+    this.problems.push({
+      code: "invalid_field",
+      file,
+      field: userIdField ? "user_id" : null,
+      message: userIdField
+        ? `is missing, and the file name "${fromName}" is not a valid user id`
+        : `the file name "${fromName}" is not a valid user id (a YAML user file is named after its user)`,
+      hint: userIdField
+        ? "add \"user_id\": \"<id>\" (letters, digits, '_', '-', '.' or '@'), or rename the file"
+        : "rename the file to <user_id>.yaml: letters, digits, '_', '-', '.' or '@'",
+    });
+    return false;
+  }
+
   /** Adds `ref` unless its broker is already there: alike is merged, different is a problem. */
   addEntry(list: EntryRef[], ref: EntryRef, owner: string): void {
     const first = list.find((e) => e.entry.broker === ref.entry.broker);
@@ -237,7 +333,8 @@ class Loader {
       list.push(ref);
       return;
     }
-    const differing = (["enabled", "credentials", "apiUrl", "options"] as const).filter(
+    const keys = ["enabled", "paper", "testnet", "credentials", "apiUrl", "options"] as const;
+    const differing = keys.filter(
       (k) => canonical(first.entry[k] ?? null) !== canonical(ref.entry[k] ?? null),
     );
     const both = `${where(first)} and ${where(ref)}`;
@@ -281,28 +378,146 @@ class Loader {
     active: boolean,
   ): BrokerAccountConfig {
     const { entry, file } = ref;
-    const apiUrl = active ? this.resolveApiUrl(ref) : null;
     let credentials: Credentials | null = null;
     let explain: CredentialsExplain = { source: "none", tried: [], used: null };
+    let credentialProblem: string | null = null;
+    if (active) {
+      this.brokerUses.push({
+        broker: entry.broker,
+        file,
+        field: joinField(ref.field, ref.brokerKey ?? "broker"),
+      });
+    }
     if (active && entry.credentials) {
-      const location = `config:${file}#${joinField(ref.field, "credentials")}`;
+      const location = `config:${file}#${ref.credentialKeys ? credentialField(ref, "apiKey") : joinField(ref.field, "credentials")}`;
       credentials = this.expandCredentials(entry.credentials, ref);
       explain = { source: "config", tried: [location], used: credentials ? location : null };
+      if (credentials) {
+        credentialProblem = this.checkCredentials(entry.broker, credentials, (key) => {
+          const field = credentialField(ref, key);
+          return { file, field, where: `${file} (${field})` };
+        });
+      }
     } else if (active) {
-      const found = lookupEnvCredentials(this.env, credentialFamilies(entry.broker, kind, id));
+      const found = lookupEnvCredentials(
+        this.env,
+        entry.broker,
+        credentialFamilies(entry.broker, kind, id),
+      );
       credentials = found.credentials;
+      if (credentials) credentials.secret = normalizeSecret(entry.broker, credentials.secret);
       explain = found.explain;
+      const names = found.names;
+      if (credentials && names) {
+        if (found.shadowed.length > 0)
+          this.warnShadowed(kind, id, entry.broker, names, found.shadowed);
+        credentialProblem = this.checkCredentials(entry.broker, credentials, (key) => {
+          const name = names[key] ?? `${names.apiKey.replace(/_API_KEY$/, "")}_PASSPHRASE`;
+          return { file: this.envSource(name), field: name, where: name };
+        });
+      }
     }
+    const sandbox = this.sandbox(ref, kind, id, active ? credentials : null, active);
+    const apiUrl = active ? this.resolveApiUrl(ref, sandbox.sandbox) : null;
     return {
       broker: entry.broker,
       enabled: entry.enabled,
       credentials,
       credentialsExplain: explain,
+      credentialProblem,
+      sandbox: sandbox.sandbox,
+      sandboxSource: sandbox.source,
       apiUrl,
       options: entry.options ?? {},
       source: file,
       ...(entry.alerts ? { alerts: entry.alerts } : {}),
     };
+  }
+
+  /** A message for the report row when the credentials cannot work, plus a ConfigProblem. */
+  private checkCredentials(
+    broker: string,
+    credentials: Credentials,
+    locate: (key: keyof Credentials) => { file: string; field: string; where: string },
+  ): string | null {
+    const fault = credentialFault(broker, credentials);
+    if (!fault) return null;
+    const { file, field, where } = locate(fault.field);
+    const label = FIELD_LABELS[fault.field];
+    this.problemOnce({
+      code: "unusable_credentials",
+      file,
+      field,
+      message: `the ${label} ${fault.reason}; the account is shown as a configuration error and ${broker} is not asked`,
+      hint: fault.hint,
+    });
+    return `the ${label} in ${where} ${fault.reason}`;
+  }
+
+  private warnShadowed(
+    kind: "platform" | "user",
+    id: string,
+    broker: string,
+    names: CredentialNames,
+    shadowed: string[],
+  ): void {
+    const used = names.apiKey.replace(/_API_KEY$/, "");
+    const owner = kind === "platform" ? "platform" : `user "${id}"`;
+    const others = shadowed.map((p) => `${p}_*`).join(", ");
+    this.warnings.push({
+      code: "shadowed_credentials",
+      file: this.envSource(names.apiKey),
+      message: `${owner} on ${broker}: ${used}_* and ${others} are all set, to different keys; using ${used}_* (looked up first, as in the original system); unset the one that is wrong`,
+    });
+  }
+
+  private sandbox(
+    ref: EntryRef,
+    kind: "platform" | "user",
+    id: string,
+    credentials: Credentials | null,
+    active: boolean,
+  ): SandboxDecision {
+    const { entry } = ref;
+    const key =
+      entry.paper !== undefined ? "paper" : entry.testnet !== undefined ? "testnet" : null;
+    if (entry.paper !== undefined && entry.testnet !== undefined && entry.paper !== entry.testnet) {
+      this.problems.push({
+        code: "invalid_field",
+        file: ref.file,
+        field: joinField(ref.field, "testnet"),
+        message: `contradicts "paper" in the same entry; "paper" is used`,
+        hint: 'keep one of "paper" and "testnet" (they mean the same: the broker\'s test environment)',
+      });
+    }
+    const configured =
+      key === null
+        ? undefined
+        : {
+            value: entry[key] as boolean,
+            location: `config:${ref.file}#${joinField(ref.field, key)}`,
+          };
+    if (!active) {
+      return configured
+        ? { sandbox: configured.value, source: configured.location }
+        : { sandbox: false, source: "default" };
+    }
+    return resolveSandbox({
+      broker: entry.broker,
+      kind,
+      id,
+      configured,
+      credentials,
+      env: this.env,
+      invalid: (name) =>
+        this.problemOnce({
+          code: "invalid_field",
+          file: this.envSource(name),
+          field: name,
+          message: "is not a boolean; it is ignored",
+          hint: `set ${name} to true or false (1/0 and yes/no work too), or unset it`,
+        }),
+    });
   }
 
   private expandCredentials(
@@ -313,16 +528,19 @@ class Loader {
     let complete = true;
     for (const [key, value] of Object.entries(raw)) {
       if (value === undefined) continue;
-      const expanded = this.expand(value, ref, `credentials.${key}`);
+      const expanded = this.expand(value, ref, credentialField(ref, key as keyof Credentials));
       if (expanded === null) complete = false;
       else out[key] = expanded;
     }
-    return complete ? (out as unknown as Credentials) : null;
+    if (!complete) return null;
+    const credentials = out as unknown as Credentials;
+    credentials.secret = normalizeSecret(ref.entry.broker, credentials.secret);
+    return credentials;
   }
 
-  private resolveApiUrl(ref: EntryRef): string | null {
+  private resolveApiUrl(ref: EntryRef, sandbox: boolean): string | null {
     if (ref.entry.apiUrl !== undefined) {
-      const url = this.expand(ref.entry.apiUrl, ref, "apiUrl");
+      const url = this.expand(ref.entry.apiUrl, ref, joinField(ref.field, "apiUrl"));
       if (url === null) return null;
       if (isHttpUrl(url)) return url;
       this.problems.push({
@@ -334,47 +552,75 @@ class Loader {
       });
       return null;
     }
-    const name = `${ref.entry.broker.toUpperCase()}_API_URL`;
-    const url = this.env[name];
-    if (url === undefined || url.trim() === "") return null;
+    // <BROKER>_SANDBOX_API_URL points the paper/testnet/demo accounts elsewhere (a second proxy,
+    // the emulator's paper server); OKX_BASE_URL is the original's name for the OKX origin.
+    const broker = ref.entry.broker.toUpperCase();
+    const names = [...(sandbox ? [`${broker}_SANDBOX_API_URL`] : []), `${broker}_API_URL`];
+    if (ref.entry.broker === "okx") names.push("OKX_BASE_URL");
+    const name = names.find((n) => (this.env[n] ?? "").trim() !== "");
+    if (name === undefined) return null;
+    const url = this.env[name] as string;
     if (isHttpUrl(url)) return url;
-    if (!this.reportedEnvUrls.has(name)) {
-      this.reportedEnvUrls.add(name);
-      this.problems.push({
-        code: "invalid_field",
-        file: this.dotenvKeys.has(name) && this.dotenvPath ? this.dotenvPath : "environment",
-        field: name,
-        message: "is not an http(s) URL",
-        hint: `set ${name} to an absolute URL such as https://api.${ref.entry.broker}.com, or unset it`,
-      });
-    }
+    this.problemOnce({
+      code: "invalid_field",
+      file: this.envSource(name),
+      field: name,
+      message: "is not an http(s) URL",
+      hint: `set ${name} to an absolute URL such as https://api.${ref.entry.broker}.com, or unset it`,
+    });
     return null;
   }
 
   /** Expands `${VAR}`s; an unset one is a problem naming file, field and variable. */
-  private expand(value: string, ref: EntryRef, rest: string): string | null {
+  private expand(value: string, ref: EntryRef, field: string): string | null {
     const result = expandEnvRefs(value, this.env);
     if (result.ok) return result.value;
-    const field = joinField(ref.field, rest);
+    const what = field.endsWith("apiUrl") ? "API URL" : "credentials";
     for (const name of result.missing) {
       this.problems.push({
         code: "unknown_env_var",
         file: ref.file,
         field,
-        message: `references \${${name}}, which is not set (or is empty); this broker account has no ${rest.startsWith("credentials") ? "credentials" : "API URL"}`,
+        message: `references \${${name}}, which is not set (or is empty); this broker account has no ${what}`,
         hint: `set ${name} in the environment or in .env, or correct the reference`,
       });
     }
     return null;
   }
 
-  private unreadable(file: string, what: string): void {
-    this.problems.push({
-      code: "unreadable_file",
-      file,
-      field: null,
-      message: `${what}; the file was skipped`,
-      hint: `make it a regular file readable by the user running show-user-balances (chmod 600 ${file})`,
+  /** The .env file when a variable came from it, else "environment". */
+  private envSource(name: string): string {
+    return this.dotenvKeys.has(name) && this.dotenvPath ? this.dotenvPath : "environment";
+  }
+
+  /** Records a problem once: env-var problems would otherwise repeat for every account. */
+  private problemOnce(problem: ConfigProblem): void {
+    const key = `${problem.code}\0${problem.file}\0${problem.field}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.problems.push(problem);
+  }
+
+  /** Problems for broker ids that ccxt does not know (and that are not the original's). */
+  async checkBrokerIds(): Promise<void> {
+    const ids = [...new Set(this.brokerUses.map((u) => u.broker))];
+    const verdicts = await Promise.all(ids.map((id) => unknownBrokerSuggestions(id)));
+    ids.forEach((id, i) => {
+      const nearest = verdicts[i];
+      if (nearest === null || nearest === undefined) return;
+      const suggestion =
+        nearest.length > 0
+          ? `did you mean ${nearest.map((n) => `"${n}"`).join(" or ")}?`
+          : "no ccxt id is close to it";
+      for (const use of this.brokerUses.filter((u) => u.broker === id)) {
+        this.problemOnce({
+          code: "unknown_broker",
+          file: use.file,
+          field: use.field,
+          message: `"${id}" is not a ccxt exchange id; ${suggestion} (the account is listed as unsupported)`,
+          hint: `use a ccxt exchange id${nearest.length > 0 ? ` such as "${nearest[0]}"` : ""} (the list is ccxt.exchanges), or one of the original's interactive_brokers, td_ameritrade, tradier`,
+        });
+      }
     });
   }
 }
@@ -407,9 +653,12 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
   }
 
   const users = userFiles ? await loadUsers(loader, usersDir, userFiles) : [];
+  await loader.checkBrokerIds();
+  const shared = sharedCredentials(platform, users);
+  loader.warnings.push(...shared.warnings);
   const settingsFile = join(configDir, "settings.json");
   const settingsValue = top?.some((d) => d.name === "settings.json")
-    ? await loader.readJson(settingsFile)
+    ? await loader.readConfigFile(settingsFile)
     : undefined;
   const settings =
     settingsValue === undefined
@@ -423,11 +672,12 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
     problems: loader.problems,
     warnings: loader.warnings,
     dotenvPath: loader.dotenvPath,
+    sharedCredentials: shared.groups,
   };
 }
 
 async function loadPlatformFile(loader: Loader, file: string): Promise<AccountConfig | null> {
-  const value = await loader.readJson(file);
+  const value = await loader.readConfigFile(file);
   if (value === undefined) return null;
   const data = loader.parse(PlatformFileSchema, value, file);
   if (!data) return null;
@@ -454,18 +704,21 @@ async function loadUsers(
 ): Promise<AccountConfig[]> {
   const names: string[] = [];
   for (const d of [...dirents].sort((a, b) => compare(a.name, b.name))) {
-    if (d.name.endsWith(".json")) names.push(d.name);
-    else if (!d.name.startsWith(".") && !/^readme/i.test(d.name)) {
+    if (/\.(?:json|yaml|yml)$/.test(d.name)) names.push(d.name);
+    // The original ships user.yaml.example next to the real files; examples are not config.
+    else if (!d.name.startsWith(".") && !/^readme/i.test(d.name) && !d.name.endsWith(".example")) {
       loader.warnings.push({
         code: "ignored_file",
         file: join(usersDir, d.name),
-        message: "is not a .json file; ignored",
+        message: "is not a .json, .yaml or .yml file; ignored",
       });
     }
   }
-  // Read in parallel, merge in file-name order so the result does not depend on timing.
+  // Read in parallel; parse, report and merge in file-name order so nothing depends on timing.
   const files = names.map((n) => join(usersDir, n));
-  const values = await Promise.all(files.map((f) => loader.readJson(f)));
+  const reads = files.map((f) => readConfigText(f));
+  const values: unknown[] = [];
+  for (const [i, file] of files.entries()) values.push(await loader.readConfigFile(file, reads[i]));
 
   interface Merged {
     id: string;
@@ -543,10 +796,53 @@ async function listDir(dir: string, what: string): Promise<Dirent[] | null> {
   }
 }
 
+/**
+ * Groups of enabled accounts on one broker that reach the same API key: one exchange account
+ * reported (and totalled) twice. Env fallbacks make it easy: users `Bob`, `bob` and `bob_smith`
+ * all read KRAKEN_USER_BOB_*.
+ */
+function sharedCredentials(
+  platform: AccountConfig | null,
+  users: AccountConfig[],
+): { groups: LoadedConfig["sharedCredentials"]; warnings: ConfigWarning[] } {
+  const byKey = new Map<string, Array<{ account: AccountConfig; broker: BrokerAccountConfig }>>();
+  for (const account of platform ? [platform, ...users] : users) {
+    if (!account.enabled) continue;
+    for (const broker of account.brokers) {
+      if (!broker.enabled || !broker.credentials) continue;
+      const key = `${broker.broker}\0${broker.credentials.apiKey}`;
+      const group = byKey.get(key) ?? [];
+      group.push({ account, broker });
+      byKey.set(key, group);
+    }
+  }
+  const groups: LoadedConfig["sharedCredentials"] = [];
+  const warnings: ConfigWarning[] = [];
+  for (const members of byKey.values()) {
+    const first = members[0];
+    if (!first || members.length < 2) continue;
+    const broker = first.broker.broker;
+    groups.push({ broker, accounts: members.map((m) => m.account.id) });
+    const named = members.map(
+      (m) =>
+        `${m.account.kind === "platform" ? "platform" : `user "${m.account.id}"`} (${m.broker.credentialsExplain.used ?? "?"})`,
+    );
+    const file = members.find((m) => m.broker.credentialsExplain.source === "config")?.broker;
+    warnings.push({
+      code: "shared_credentials",
+      file: file?.source ?? "environment",
+      message: `${broker}: ${named.join(", ")} use the same API key, so one exchange account's balance would be counted ${members.length === 2 ? "twice" : `${members.length} times`}; give each account its own key, or disable the extra ones`,
+    });
+  }
+  return { groups, warnings };
+}
+
 function legacyEntry(data: {
   broker?: string | undefined;
   broker_type?: string | undefined;
   enabled: boolean;
+  paper?: boolean | undefined;
+  testnet?: boolean | undefined;
   credentials?: BrokerEntry["credentials"];
   apiUrl?: string | undefined;
   options?: Record<string, unknown> | undefined;
@@ -555,22 +851,42 @@ function legacyEntry(data: {
     broker: (data.broker ?? data.broker_type) as string,
     enabled: data.enabled,
   };
+  if (data.paper !== undefined) entry.paper = data.paper;
+  if (data.testnet !== undefined) entry.testnet = data.testnet;
   if (data.credentials) entry.credentials = data.credentials;
   if (data.apiUrl !== undefined) entry.apiUrl = data.apiUrl;
   if (data.options) entry.options = data.options;
   return entry;
 }
 
-/** Whether any `credentials` object in the file has a value that is not purely `${VAR}`s. */
+const SECRET_KEYS = new Set(["credentials", "api_key", "api_secret", "passphrase"]);
+
+/**
+ * Whether any `credentials` object (or YAML api_key, api_secret, passphrase) in the file has a
+ * value that is not purely `${VAR}`s. Recursive: only called once the depth is known bounded.
+ */
 function holdsLiteralSecret(value: unknown, inCredentials = false): boolean {
   if (typeof value === "string") return inCredentials && !isOnlyEnvRefs(value);
   if (Array.isArray(value)) return value.some((v) => holdsLiteralSecret(v, inCredentials));
   if (isObject(value)) {
     return Object.entries(value).some(([k, v]) =>
-      holdsLiteralSecret(v, inCredentials || k === "credentials"),
+      holdsLiteralSecret(v, inCredentials || SECRET_KEYS.has(k)),
     );
   }
   return false;
+}
+
+function isYamlFile(file: string): boolean {
+  return /\.ya?ml$/.test(file);
+}
+
+/** `users/daivon_frazier.yaml` -> `daivon_frazier`. */
+function fileStem(file: string): string {
+  return basename(file).replace(/\.(?:json|yaml|yml)$/, "");
+}
+
+function credentialField(ref: EntryRef, key: keyof Credentials): string {
+  return joinField(ref.field, ref.credentialKeys?.[key] ?? `credentials.${key}`);
 }
 
 function readableByOthers(mode: number): boolean {
@@ -585,7 +901,7 @@ function where(ref: EntryRef): string {
   return ref.field === "" ? ref.file : `${ref.file} (${ref.field})`;
 }
 
-/** Key-order-independent JSON, to compare two definitions. */
+/** Key-order-independent JSON, to compare two definitions (depth bounded at read time). */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
   if (isObject(value)) {

@@ -15,11 +15,15 @@ export const UserIdSchema = z
     "must be 1-128 letters, digits, '_', '-', '.' or '@', starting with a letter or digit",
   );
 
+/**
+ * Lower-cased; `_` is allowed for the original's non-ccxt brokers (interactive_brokers, ...).
+ * Whether ccxt knows the id is checked after parsing (broker-ids.ts), so a typo keeps its row.
+ */
 export const BrokerIdSchema = z
   .string()
   .trim()
   .toLowerCase()
-  .regex(/^[a-z0-9]+$/, "must be a ccxt exchange id (letters and digits only)");
+  .regex(/^[a-z0-9_]+$/, "must be a ccxt exchange id (letters and digits only)");
 
 const CredentialValueSchema = z.string().min(1, "must not be empty");
 
@@ -56,9 +60,16 @@ export const AlertThresholdsSchema = z.strictObject({
   dropPct: z.number().positive().max(100).optional(),
 });
 
+/** Alpaca `paper`, Binance/OKX `testnet`: either name sets the broker's sandbox for the entry. */
+const sandboxFields = {
+  paper: z.boolean().optional(),
+  testnet: z.boolean().optional(),
+};
+
 export const BrokerEntrySchema = z.object({
   broker: BrokerIdSchema,
   enabled: z.boolean().default(true),
+  ...sandboxFields,
   credentials: CredentialsSchema.optional(),
   apiUrl: ApiUrlSchema.optional(),
   options: BrokerOptionsSchema.optional(),
@@ -82,6 +93,7 @@ const legacyBrokerFields = {
   broker: BrokerIdSchema.optional(),
   broker_type: BrokerIdSchema.optional(),
   enabled: z.boolean().default(true),
+  ...sandboxFields,
   credentials: CredentialsSchema.optional(),
   apiUrl: ApiUrlSchema.optional(),
   options: BrokerOptionsSchema.optional(),
@@ -104,6 +116,35 @@ export const LegacyUserListEntrySchema = z
   .looseObject({ user_id: UserIdSchema, name: z.string().nullish(), ...legacyBrokerFields })
   .refine(hasBroker, { message: "is required", path: ["broker_type"] });
 
+/**
+ * The original's YAML user file (config/users/<user_id>.yaml, see its user.yaml.example):
+ * `broker: KRAKEN`, `api_key`, `api_secret`, optional `passphrase`, `enabled`. The user id is the
+ * file name; other keys (copy_from_master, risk_multiplier, ...) are ignored. Without api_key and
+ * api_secret the credentials come from the environment, as for the JSON forms.
+ */
+export const YamlUserFileSchema = z
+  .looseObject({
+    broker: BrokerIdSchema,
+    api_key: CredentialValueSchema.optional(),
+    api_secret: CredentialValueSchema.optional(),
+    passphrase: CredentialValueSchema.optional(),
+    enabled: z.boolean().default(true),
+    ...sandboxFields,
+  })
+  .superRefine((v, ctx) => {
+    const given = (["api_key", "api_secret"] as const).filter((k) => v[k] !== undefined);
+    if (given.length === 1) {
+      const missing = given[0] === "api_key" ? "api_secret" : "api_key";
+      ctx.addIssue({ code: "custom", path: [missing], message: `is required with ${given[0]}` });
+    } else if (given.length === 0 && v.passphrase !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["passphrase"],
+        message: "is given without api_key and api_secret",
+      });
+    }
+  });
+
 export type AlertThresholds = z.infer<typeof AlertThresholdsSchema>;
 export type CredentialsEntry = z.infer<typeof CredentialsSchema>;
 export type BrokerEntry = z.infer<typeof BrokerEntrySchema>;
@@ -111,6 +152,29 @@ export type UserFile = z.infer<typeof UserFileSchema>;
 export type PlatformFile = z.infer<typeof PlatformFileSchema>;
 export type LegacyUserFile = z.infer<typeof LegacyUserFileSchema>;
 export type LegacyUserListEntry = z.infer<typeof LegacyUserListEntrySchema>;
+export type YamlUserFile = z.infer<typeof YamlUserFileSchema>;
+
+/**
+ * The documented range of each run setting, shared by the command-line flags and settings.json
+ * (README "Flags"): values outside it are refused with exit 2 instead of misbehaving (a timeout of
+ * 1e308 timed every broker out; a watch interval past 2^31-1 ms made setTimeout fire at once).
+ */
+export const SETTING_BOUNDS = {
+  timeoutSeconds: { min: 0.1, max: 600 },
+  retries: { min: 1, max: 10 },
+  concurrency: { min: 1, max: 1024 },
+  krakenSpacingMs: { min: 0, max: 60_000 },
+  krakenConcurrency: { min: 1, max: 64 },
+  cacheTtlSeconds: { min: 0, max: 30 * 86_400 },
+  staleMaxAgeSeconds: { min: 0, max: 365 * 86_400 },
+} as const;
+
+const bounded = (name: keyof typeof SETTING_BOUNDS, integer = false) => {
+  const { min, max } = SETTING_BOUNDS[name];
+  const range = `must be ${integer ? "a whole number " : ""}from ${min} to ${max}`;
+  const base = integer ? z.number().int(range) : z.number(range);
+  return base.min(min, range).max(max, range).optional();
+};
 
 /**
  * `config/settings.json` (optional): defaults for the run, so cron lines stay short. A flag given
@@ -119,13 +183,13 @@ export type LegacyUserListEntry = z.infer<typeof LegacyUserListEntrySchema>;
 export const SettingsFileSchema = z.strictObject({
   valuation: z.enum(["cash", "total"]).optional(),
   stablecoins: z.array(z.string().min(1)).optional(),
-  timeoutSeconds: z.number().positive().optional(),
-  retries: z.number().int().positive().optional(),
-  concurrency: z.number().int().positive().optional(),
-  krakenSpacingMs: z.number().int().positive().optional(),
-  krakenConcurrency: z.number().int().positive().optional(),
-  cacheTtlSeconds: z.number().nonnegative().optional(),
-  staleMaxAgeSeconds: z.number().nonnegative().optional(),
+  timeoutSeconds: bounded("timeoutSeconds"),
+  retries: bounded("retries", true),
+  concurrency: bounded("concurrency", true),
+  krakenSpacingMs: bounded("krakenSpacingMs", true),
+  krakenConcurrency: bounded("krakenConcurrency", true),
+  cacheTtlSeconds: bounded("cacheTtlSeconds"),
+  staleMaxAgeSeconds: bounded("staleMaxAgeSeconds"),
   /** Shared store URL (redis:// or rediss://); the --store flag and SHOW_USER_BALANCES_STORE win. */
   store: z.string().optional(),
 });

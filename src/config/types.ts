@@ -18,6 +18,19 @@ export interface BrokerAccountConfig {
   /** null: the report shows no_credentials. */
   credentials: Credentials | null;
   credentialsExplain: CredentialsExplain;
+  /**
+   * Why the credentials cannot work, found locally (bad base64 or PEM, a character no HTTP header
+   * can carry, a missing OKX passphrase); it names the variable or field, never the value. The
+   * engine reports such a row as config_error without a request. null when nothing is known wrong.
+   */
+  credentialProblem: string | null;
+  /** Alpaca paper, Binance testnet, OKX demo trading; false for live (and brokers without one). */
+  sandbox: boolean;
+  /**
+   * What decided `sandbox`: `config:<file>#<field>`, the variable name (`ALPACA_PAPER`,
+   * `ALPACA_USER_BOB_PAPER`, `BINANCE_USE_TESTNET`, ...), `key prefix` (Alpaca PK/AK) or `default`.
+   */
+  sandboxSource: string;
   apiUrl: string | null;
   options: BrokerOptions;
   /** File the entry came from, or "env" when inferred from the environment. */

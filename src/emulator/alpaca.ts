@@ -1,7 +1,9 @@
 /**
  * Alpaca Trading API (api.alpaca.markets/v2). The key pair travels in APCA-API-KEY-ID and
  * APCA-API-SECRET-KEY on every request; errors are {"code":<8 digits>,"message":...} except the
- * gateway's bare {"message":"forbidden."}.
+ * gateway's bare {"message":"forbidden."}. Paper trading (paper-api.alpaca.markets) is a second
+ * server with keys of its own: a key of the other environment gets the unknown-key answer, 401
+ * 40110000, as Alpaca's own guide and alpaca-py#519 show for a live key sent to paper.
  */
 import { randomUUID, timingSafeEqual } from "node:crypto";
 import { add, isZero, mul } from "./decimal.js";
@@ -63,7 +65,10 @@ export class AlpacaAdapter implements ExchangeAdapter {
   readonly id = "alpaca" as const;
   private readonly assetIds = new Map<string, string>();
 
-  constructor(private readonly state: EmulatorState) {}
+  constructor(
+    private readonly state: EmulatorState,
+    readonly environment: "live" | "sandbox" = "live",
+  ) {}
 
   claimedKey(req: ParsedRequest): string | null {
     return req.path.startsWith("/v2/") ? (header(req, "apca-api-key-id") ?? "") : null;
@@ -74,7 +79,9 @@ export class AlpacaAdapter implements ExchangeAdapter {
     const keyId = header(req, "apca-api-key-id");
     const secret = header(req, "apca-api-secret-key");
     const account =
-      revoked || keyId === undefined ? undefined : this.state.account("alpaca", keyId);
+      revoked || keyId === undefined
+        ? undefined
+        : this.state.accountIn("alpaca", keyId, this.environment === "sandbox");
     if (account === undefined || secret === undefined || !same(secret, account.secret)) {
       return json(401, NOT_AUTHORIZED, "unauthorized");
     }

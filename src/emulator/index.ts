@@ -1,6 +1,7 @@
 /**
- * Local exchange emulator: Kraken, Coinbase and Alpaca on 127.0.0.1, each speaking the wire
- * format the real ccxt classes send and parse, with real signature, nonce and rate-limit checks.
+ * Local exchange emulator: Kraken, Coinbase, Alpaca (live and paper), Binance (live and spot
+ * testnet) and OKX (live and demo trading, by header) on 127.0.0.1, each speaking the wire format
+ * the real ccxt classes send and parse, with real signature, nonce/timestamp and rate-limit checks.
  * It is the network boundary for tests, the demo and benchmarks; never a mock of ccxt.
  *
  *   const emulator = await startEmulator();
@@ -9,8 +10,10 @@
  *   exchange.urls.api = rebaseApiUrls(exchange.urls.api, emulator.urls.kraken);
  */
 import { AlpacaAdapter } from "./alpaca.js";
+import { BinanceAdapter } from "./binance.js";
 import { CoinbaseAdapter } from "./coinbase.js";
 import { KrakenAdapter } from "./kraken.js";
+import { OkxAdapter } from "./okx.js";
 import { type ExchangeAdapter, ExchangeServer } from "./server.js";
 import { EmulatorState, toHoldings } from "./state.js";
 import type {
@@ -18,17 +21,26 @@ import type {
   AssetAmount,
   Emulator,
   EmulatorOptions,
+  EmulatorUrls,
   ExchangeId,
   Fault,
   RecordedRequest,
 } from "./types.js";
 
-export { newAlpacaKey, newCoinbaseCdpKey, newCoinbaseHmacKey, newKrakenKey } from "./keys.js";
+export {
+  newAlpacaKey,
+  newBinanceKey,
+  newCoinbaseCdpKey,
+  newCoinbaseHmacKey,
+  newKrakenKey,
+  newOkxKey,
+} from "./keys.js";
 export type {
   AccountSeed,
   AssetAmount,
   Emulator,
   EmulatorOptions,
+  EmulatorUrls,
   ExchangeId,
   Fault,
   RecordedRequest,
@@ -56,33 +68,38 @@ function checkFault(exchange: ExchangeId, fault: Fault): void {
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const state = new EmulatorState(options);
   const requests: RecordedRequest[] = [];
-  const adapters: Record<ExchangeId, ExchangeAdapter> = {
+  // One server per origin; a test environment with a host of its own gets its own server.
+  const adapters: Record<keyof EmulatorUrls, ExchangeAdapter> = {
     kraken: new KrakenAdapter(state),
     coinbase: new CoinbaseAdapter(state),
-    alpaca: new AlpacaAdapter(state),
+    alpaca: new AlpacaAdapter(state, "live"),
+    alpacaPaper: new AlpacaAdapter(state, "sandbox"),
+    binance: new BinanceAdapter(state, "live"),
+    binanceTestnet: new BinanceAdapter(state, "sandbox"),
+    okx: new OkxAdapter(state),
   };
-  const servers = {
-    kraken: new ExchangeServer(adapters.kraken, state, requests),
-    coinbase: new ExchangeServer(adapters.coinbase, state, requests),
-    alpaca: new ExchangeServer(adapters.alpaca, state, requests),
-  };
-  const [kraken, coinbase, alpaca] = await Promise.all([
-    servers.kraken.listen(),
-    servers.coinbase.listen(),
-    servers.alpaca.listen(),
-  ]);
+  const names = Object.keys(adapters) as (keyof EmulatorUrls)[];
+  const servers = names.map((name) => new ExchangeServer(adapters[name], state, requests));
+  const origins = await Promise.all(servers.map((server) => server.listen()));
+  const urls = Object.fromEntries(names.map((name, i) => [name, origins[i]])) as EmulatorUrls;
   let closing: Promise<void> | undefined;
 
   return {
-    urls: { kraken, coinbase, alpaca },
+    urls,
     addAccount(seed: AccountSeed): void {
       state.addAccount(seed);
     },
-    setBalances(exchange: ExchangeId, apiKey: string, balances: Record<string, AssetAmount>): void {
-      state.require(exchange, apiKey).balances = toHoldings(
-        balances,
-        `${exchange} account ${apiKey}`,
-      );
+    setBalances(
+      exchange: ExchangeId,
+      apiKey: string,
+      balances: Record<string, AssetAmount>,
+      wallet: "main" | "funding" = "main",
+    ): void {
+      const account = state.require(exchange, apiKey);
+      const holdings = toHoldings(balances, `${exchange} account ${apiKey} ${wallet}`);
+      if (wallet === "main") account.balances = holdings;
+      else if (exchange === "binance" || exchange === "okx") account.funding = holdings;
+      else throw new TypeError(`${exchange} has no funding wallet`);
     },
     setFault(exchange: ExchangeId, apiKey: string, fault: Fault | null): void {
       const account = state.require(exchange, apiKey);
@@ -104,11 +121,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       requests.length = 0;
     },
     close(): Promise<void> {
-      closing ??= Promise.all([
-        servers.kraken.close(),
-        servers.coinbase.close(),
-        servers.alpaca.close(),
-      ]).then(() => undefined);
+      closing ??= Promise.all(servers.map((server) => server.close())).then(() => undefined);
       return closing;
     },
   };

@@ -56,11 +56,31 @@ export function newCoinbaseHmacKey(): { apiKey: string; secret: string } {
   return { apiKey: randomString(16, ALPHANUMERIC), secret: randomString(32, ALPHANUMERIC) };
 }
 
-/** Alpaca: 20-character key id ("PK" like paper keys) and a 40-character secret. */
-export function newAlpacaKey(): { apiKey: string; secret: string } {
+/** Alpaca: 20-character key id ("AK" live, "PK" paper, as Alpaca issues them), 40-character secret. */
+export function newAlpacaKey(environment: "live" | "paper" = "live"): {
+  apiKey: string;
+  secret: string;
+} {
   return {
-    apiKey: `PK${randomString(18, UPPER_ALPHANUMERIC)}`,
+    apiKey: `${environment === "paper" ? "PK" : "AK"}${randomString(18, UPPER_ALPHANUMERIC)}`,
     secret: randomString(40, ALPHANUMERIC),
+  };
+}
+
+/** Binance HMAC key: a 64-character alphanumeric API key and secret. */
+export function newBinanceKey(): { apiKey: string; secret: string } {
+  return { apiKey: randomString(64, ALPHANUMERIC), secret: randomString(64, ALPHANUMERIC) };
+}
+
+/**
+ * OKX v5 key: a uuid API key, a 32-character upper-case hex secret, and the passphrase the user
+ * picks when creating the key (8 to 32 characters with a letter, a digit and a symbol).
+ */
+export function newOkxKey(): { apiKey: string; secret: string; passphrase: string } {
+  return {
+    apiKey: randomUUID(),
+    secret: randomBytes(16).toString("hex").toUpperCase(),
+    passphrase: `Pp1!${randomString(12, ALPHANUMERIC)}`,
   };
 }
 

@@ -33,6 +33,8 @@ export interface Reply {
   status: number;
   body: string;
   contentType?: string;
+  /** Extra response headers (Retry-After, X-MBX-USED-WEIGHT-1M). */
+  headers?: Record<string, string>;
   /** What goes into RecordedRequest.error; null when ok. */
   error: string | null;
 }
@@ -40,6 +42,13 @@ export interface Reply {
 /** Every exchange module implements this; the server does recording, faults, latency and hangs. */
 export interface ExchangeAdapter {
   readonly id: ExchangeId;
+  /**
+   * Servers of one environment only (Alpaca paper, Binance testnet): accounts of the other one
+   * are unknown here, faults included. Unset when one server serves both (OKX, by header).
+   */
+  readonly environment?: "live" | "sandbox";
+  /** OKX: whether the request asks for demo trading. */
+  isSandboxRequest?(req: ParsedRequest): boolean;
   /** The key the request claims, before any check; null for public requests. */
   claimedKey(req: ParsedRequest): string | null;
   /** Kraken private requests: the nonce sent, for the record. */
@@ -177,9 +186,14 @@ export class ExchangeServer {
     };
     const nonce = this.adapter.nonceOf?.(parsed);
     if (nonce !== undefined) record.nonce = nonce;
+    const environment = this.adapter.environment;
+    if (environment === "sandbox" || this.adapter.isSandboxRequest?.(parsed)) record.sandbox = true;
     this.requests.push(record);
 
-    const account: Account | undefined = this.state.account(this.adapter.id, apiKey);
+    const account: Account | undefined =
+      environment === undefined
+        ? this.state.account(this.adapter.id, apiKey)
+        : this.state.accountIn(this.adapter.id, apiKey, environment === "sandbox");
     const fault = account === undefined ? null : this.state.takeFault(account);
     let delay = this.state.latencyMs;
     let reply: Reply;
@@ -210,7 +224,10 @@ export class ExchangeServer {
     const send = (): void => {
       record.status = reply.status;
       record.error = reply.error;
-      res.writeHead(reply.status, { "content-type": reply.contentType ?? "application/json" });
+      res.writeHead(reply.status, {
+        ...reply.headers,
+        "content-type": reply.contentType ?? "application/json",
+      });
       res.end(reply.body);
     };
     if (delay <= 0) {

@@ -1,4 +1,4 @@
-/** Accounts, prices and per-key counters shared by the three exchange servers. */
+/** Accounts, prices and per-key counters shared by the exchange servers. */
 import { isDecimal, normalize } from "./decimal.js";
 import { type CoinbaseVerifier, coinbaseVerifier } from "./keys.js";
 import type { AccountSeed, AssetAmount, EmulatorOptions, ExchangeId, Fault } from "./types.js";
@@ -12,7 +12,13 @@ export interface Account {
   exchange: ExchangeId;
   apiKey: string;
   secret: string;
+  /** OKX only. */
+  passphrase: string | null;
+  /** The key belongs to the exchange's test environment (paper, testnet, demo). */
+  sandbox: boolean;
   balances: Map<string, Holding>;
+  /** Binance funding wallet / OKX funding account. */
+  funding: Map<string, Holding>;
   walletCount: number;
   permissions: "full" | "no_funds_query";
   fault: Fault | null;
@@ -34,7 +40,15 @@ export interface Limits {
   krakenDecayPerSecond: number;
   coinbasePerSecond: number;
   alpacaPerMinute: number;
+  binanceWeightPerMinute: number;
+  binanceBanAfter: number;
+  binanceBanSeconds: number;
+  okxBalancePer2s: number;
+  okxFundingPerSecond: number;
 }
+
+/** Exchanges whose test environment the emulator serves. */
+const SANDBOXED = new Set<ExchangeId>(["alpaca", "binance", "okx"]);
 
 export function resolveLimits(options: EmulatorOptions): Limits {
   return {
@@ -42,6 +56,11 @@ export function resolveLimits(options: EmulatorOptions): Limits {
     krakenDecayPerSecond: options.kraken?.decayPerSecond ?? 0.33,
     coinbasePerSecond: options.coinbase?.requestsPerSecond ?? 30,
     alpacaPerMinute: options.alpaca?.requestsPerMinute ?? 200,
+    binanceWeightPerMinute: options.binance?.weightPerMinute ?? 6000,
+    binanceBanAfter: options.binance?.banAfter ?? 5,
+    binanceBanSeconds: options.binance?.banSeconds ?? 120,
+    okxBalancePer2s: options.okx?.balanceRequestsPer2s ?? 10,
+    okxFundingPerSecond: options.okx?.fundingRequestsPerSecond ?? 6,
   };
 }
 
@@ -69,11 +88,15 @@ export class EmulatorState {
     kraken: new Map(),
     coinbase: new Map(),
     alpaca: new Map(),
+    binance: new Map(),
+    okx: new Map(),
   };
   private readonly prices: Record<ExchangeId, Map<string, string>> = {
     kraken: new Map(),
     coinbase: new Map(),
     alpaca: new Map(),
+    binance: new Map(),
+    okx: new Map(),
   };
 
   constructor(options: EmulatorOptions) {
@@ -87,11 +110,22 @@ export class EmulatorState {
     if (!(seed.exchange in this.accounts)) throw new TypeError(`unknown exchange ${seed.exchange}`);
     if (seed.apiKey === "" || seed.secret === "")
       throw new TypeError(`${where}: apiKey and secret are required`);
+    if (seed.exchange === "okx" && !seed.passphrase)
+      throw new TypeError(`${where}: OKX keys need their passphrase`);
+    if (seed.exchange !== "okx" && seed.passphrase !== undefined)
+      throw new TypeError(`${where}: only OKX keys have a passphrase`);
+    if (seed.sandbox && !SANDBOXED.has(seed.exchange))
+      throw new TypeError(`${where}: the emulator has no ${seed.exchange} test environment`);
+    if (seed.funding !== undefined && seed.exchange !== "binance" && seed.exchange !== "okx")
+      throw new TypeError(`${where}: only Binance and OKX have a funding wallet`);
     const account: Account = {
       exchange: seed.exchange,
       apiKey: seed.apiKey,
       secret: seed.secret,
+      passphrase: seed.passphrase ?? null,
+      sandbox: seed.sandbox ?? false,
       balances: toHoldings(seed.balances, where),
+      funding: toHoldings(seed.funding ?? {}, `${where} funding`),
       walletCount: seed.walletCount ?? 0,
       permissions: seed.permissions ?? "full",
       fault: null,
@@ -108,6 +142,12 @@ export class EmulatorState {
 
   account(exchange: ExchangeId, apiKey: string | null): Account | undefined {
     return apiKey === null ? undefined : this.accounts[exchange].get(apiKey);
+  }
+
+  /** The account only if it lives in that environment: a live key is unknown to the test servers. */
+  accountIn(exchange: ExchangeId, apiKey: string | null, sandbox: boolean): Account | undefined {
+    const account = this.account(exchange, apiKey);
+    return account?.sandbox === sandbox ? account : undefined;
   }
 
   accountsOf(exchange: ExchangeId): Iterable<Account> {

@@ -5,42 +5,45 @@
  * An alert fires when its condition starts (no active state), and again only after the re-notify
  * interval while it lasts. A series whose fetch failed has no current figure: its condition is
  * unknown, so its state is left as it is (a failed broker never reads as a drop to zero).
+ * Amounts are integer cents as bigints throughout, so figures past 2^53 compare exactly.
  */
-import { fixedToCents, toFixed } from "../money.js";
+import { AmountError, type Cents, divideCents, dollarsToCents } from "../money.js";
 import { isFailed, type Report, type ReportAccount } from "../report/model.js";
 import type { ActiveAlert, AlertType, Sample, SeriesKey } from "./history.js";
 
 export type { AlertType };
 
-/** Thresholds for one series, in cents and percent. */
+/** Thresholds for one series: a floor in cents, a drop in percent. */
 export interface Thresholds {
-  lowCents?: number;
+  lowCents?: Cents;
   dropPct?: number;
 }
 
-export interface Alert {
-  type: AlertType;
+interface AlertBase {
   key: SeriesKey;
   /** The figure compared against: the previous one (LOW), or the drop's reference (DROP). */
-  previousCents: number | null;
-  currentCents: number;
-  /** LOW: the floor in cents; DROP: the percentage. */
-  threshold: number;
+  previousCents: Cents | null;
+  currentCents: Cents;
   at: number;
   /** When the condition started; earlier than `at` for a re-notification. */
   since: number;
   repeat: boolean;
 }
 
+/** LOW carries its floor in cents, DROP its percentage. */
+export type Alert =
+  | (AlertBase & { type: "BALANCE_LOW"; threshold: Cents })
+  | (AlertBase & { type: "BALANCE_DROP"; threshold: number });
+
 /** One series as observed in this run, with what the history says about it. */
 export interface Observation {
   key: SeriesKey;
   /** null: the fetch failed. */
-  currentCents: number | null;
+  currentCents: Cents | null;
   /** The latest figure recorded before this run. */
-  previousCents: number | null;
+  previousCents: Cents | null;
   /** What a drop is measured against: the previous figure, or the highest within the window. */
-  referenceCents: number | null;
+  referenceCents: Cents | null;
   thresholds: Thresholds;
 }
 
@@ -53,23 +56,34 @@ export interface Evaluation {
 export const seriesId = (type: string, key: SeriesKey) =>
   `${type}\u0000${key.kind}\u0000${key.account}\u0000${key.broker ?? ""}`;
 
-/** USD as given on the command line or in a file, to cents without float noise. */
-export function usdToCents(usd: number | string): number {
-  return fixedToCents(toFixed(usd));
+/** A floor past any balance: what a config threshold too large to parse stands for. */
+const NO_FLOOR_ABOVE = 10n ** 62n;
+
+/**
+ * A USD threshold from a config file (a JSON number) in cents, through its shortest decimal form
+ * so 100.1 is 10010 cents exactly. A number too large for an amount is a floor nothing reaches.
+ */
+export function usdNumberToCents(usd: number): Cents {
+  try {
+    return dollarsToCents(String(usd));
+  } catch (error) {
+    if (error instanceof AmountError) return NO_FLOOR_ABOVE;
+    throw error;
+  }
 }
 
 /** Whether `current` fell by more than `pct` percent below `reference`, in exact integers. */
-export function droppedBy(reference: number, current: number, pct: number): boolean {
-  if (reference <= 0 || current >= reference) return false;
+export function droppedBy(reference: Cents, current: Cents, pct: number): boolean {
+  if (reference <= 0n || current >= reference) return false;
   // pct to hundredths of a percent: (reference - current) / reference > pct / 100.
   const hundredths = BigInt(Math.round(pct * 100));
-  return BigInt(reference - current) * 10_000n > hundredths * BigInt(reference);
+  return (reference - current) * 10_000n > hundredths * reference;
 }
 
 /** Percentage change from `from` to `to`, rounded to 0.01; null without a positive `from`. */
-export function changePct(from: number | null, to: number): number | null {
-  if (from === null || from <= 0) return null;
-  return Math.round(((to - from) * 10_000) / from) / 100;
+export function changePct(from: Cents | null, to: Cents): number | null {
+  if (from === null || from <= 0n) return null;
+  return Number(divideCents((to - from) * 10_000n, from)) / 100;
 }
 
 export function evaluateAlerts(
@@ -91,7 +105,7 @@ export function evaluateAlerts(
       if (current === null) continue;
       const previous = type === "BALANCE_LOW" ? obs.previousCents : obs.referenceCents;
       const holds =
-        type === "BALANCE_LOW"
+        typeof threshold === "bigint"
           ? current < threshold
           : previous !== null && droppedBy(previous, current, threshold);
       if (!holds) {
@@ -104,16 +118,19 @@ export function evaluateAlerts(
       if (!due) continue;
       const since = state?.since ?? options.now;
       out.upsert.push({ type, key: obs.key, since, notifiedAt: options.now });
-      out.alerts.push({
-        type,
+      const base = {
         key: obs.key,
         previousCents: previous,
         currentCents: current,
-        threshold,
         at: options.now,
         since,
         repeat: Boolean(state),
-      });
+      };
+      out.alerts.push(
+        type === "BALANCE_LOW"
+          ? { ...base, type, threshold: threshold as Cents }
+          : { ...base, type, threshold: threshold as number },
+      );
     }
   }
   return out;
@@ -140,11 +157,11 @@ export function samplesFromReport(report: Report): Sample[] {
     if (fetched.length === 0) continue;
     const base = { kind: account.kind, account: account.id };
     for (const row of fetched) {
-      const good = row.status === "ok" && row.source === "live";
+      const good = row.status === "ok" && row.source === "live" && row.usdCents !== null;
       out.push({
         ...base,
         broker: row.broker,
-        at: good ? Date.parse(row.fetchedAt) || now : now,
+        at: good && row.fetchedAt !== null ? Date.parse(row.fetchedAt) || now : now,
         status: row.status,
         cents: good ? row.usdCents : null,
         valuation: row.valuation,
@@ -186,7 +203,7 @@ function fromConfig(
   fallback: Thresholds,
 ): Thresholds {
   const out: Thresholds = {};
-  const low = config?.lowUsd !== undefined ? usdToCents(config.lowUsd) : fallback.lowCents;
+  const low = config?.lowUsd !== undefined ? usdNumberToCents(config.lowUsd) : fallback.lowCents;
   const drop = config?.dropPct ?? fallback.dropPct;
   if (low !== undefined) out.lowCents = low;
   if (drop !== undefined) out.dropPct = drop;

@@ -1,6 +1,7 @@
 /**
  * The balance history: every live fetch (time, account, broker, USD cents, per-asset amounts,
- * status) and the alert state, in one SQLite file under the state directory.
+ * status) and the alert state, in one SQLite file under the state directory. Cents are stored as
+ * decimal text (schema 2), so figures past 2^53 (and past SQLite's 64-bit integers) stay exact.
  *
  * Why SQLite: several cron runs, a watch loop and a terminal run may write at once, and a run can
  * be killed mid-write. SQLite in WAL mode gives atomic transactions (a killed run leaves the last
@@ -11,10 +12,11 @@
 import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import type { AssetBalance } from "../brokers/types.js";
+import type { Cents } from "../money.js";
 import { loadSqlite, type SqliteDatabase } from "./sqlite.js";
 
 export const HISTORY_FILE = "history.sqlite";
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 /** How long a writer waits for another writer's transaction before giving up. */
 const BUSY_TIMEOUT_MS = 10_000;
 
@@ -32,7 +34,7 @@ export interface Sample extends SeriesKey {
   /** A balance status, or "partial" for a total with a failed broker. */
   status: string;
   /** USD cents; null when the fetch failed (never a zero). */
-  cents: number | null;
+  cents: Cents | null;
   valuation: string | null;
   assets: Record<string, AssetBalance> | null;
 }
@@ -57,13 +59,55 @@ export interface HistoryQuery {
 
 export class HistoryError extends Error {
   constructor(
-    readonly code: "newer_schema" | "unusable",
+    readonly code: "newer_schema" | "unusable" | "corrupt" | "no_sqlite" | "busy",
     message: string,
     readonly hint: string,
   ) {
     super(message);
     this.name = "HistoryError";
   }
+}
+
+/**
+ * Any failure to open or use the history file, as a HistoryError that names the file and the
+ * fix: a corrupt file (move it aside), a directory that cannot be written, a missing native
+ * SQLite module, another writer holding the file past the busy timeout.
+ */
+export function historyError(error: unknown, file: string): HistoryError {
+  if (error instanceof HistoryError) return error;
+  const e = error as { code?: unknown; message?: unknown };
+  const code = typeof e?.code === "string" ? e.code : "";
+  const message = typeof e?.message === "string" ? e.message : String(error);
+  if (/^SQLITE_(CORRUPT|NOTADB)/.test(code)) {
+    return new HistoryError(
+      "corrupt",
+      `${file} is not a usable history database (${message})`,
+      `move it aside (mv ${file} ${file}.bad); the next run creates a new one`,
+    );
+  }
+  if (/^SQLITE_(BUSY|LOCKED)/.test(code)) {
+    return new HistoryError(
+      "busy",
+      `${file} was held by another process for more than ${BUSY_TIMEOUT_MS / 1000} s`,
+      "run again; if it persists, look for a stuck show-user-balances process",
+    );
+  }
+  if (
+    code === "MODULE_NOT_FOUND" ||
+    code === "ERR_DLOPEN_FAILED" ||
+    /bindings file|better[-_]sqlite3|NODE_MODULE_VERSION/i.test(message)
+  ) {
+    return new HistoryError(
+      "no_sqlite",
+      `the SQLite module (better-sqlite3) did not load, so ${file} cannot be used (${message.split("\n")[0]})`,
+      "reinstall on this machine and Node.js version (npm ci, or npm rebuild better-sqlite3); --no-history runs without history and alerts",
+    );
+  }
+  return new HistoryError(
+    "unusable",
+    `cannot use ${file} (${message})`,
+    "make the state directory writable, or point --state-dir at one that is",
+  );
 }
 
 /** Totals are stored under broker "" so the series key can be a primary key. */
@@ -93,6 +137,10 @@ const MIGRATIONS: readonly string[] = [
      notified_at INTEGER NOT NULL,
      PRIMARY KEY (type, kind, account, broker)
    );`,
+  // 2: cents as decimal text. An INTEGER column turns a value past 2^63 into a REAL (and
+  // better-sqlite3 reads integers past 2^53 as inexact numbers); TEXT keeps every digit.
+  `ALTER TABLE samples ADD COLUMN cents TEXT;
+   UPDATE samples SET cents = CAST(usd_cents AS TEXT) WHERE usd_cents IS NOT NULL;`,
 ];
 
 interface SampleRow {
@@ -101,9 +149,48 @@ interface SampleRow {
   account: string;
   broker: string;
   status: string;
-  usd_cents: number | null;
+  cents: string | null;
   valuation: string | null;
   assets: string | null;
+}
+
+/** Assets as stored: cents as decimal strings (JSON has no bigint). */
+function assetsToText(assets: Record<string, AssetBalance>): string {
+  return JSON.stringify(assets, (_key, value) =>
+    typeof value === "bigint" ? value.toString() : value,
+  );
+}
+
+/** Reads stored assets back; cents written by schema 1 are numbers, by schema 2 strings. */
+function assetsFromText(text: string): Record<string, AssetBalance> {
+  const parsed = JSON.parse(text) as Record<
+    string,
+    Omit<AssetBalance, "usdCents"> & { usdCents: unknown }
+  >;
+  const out: Record<string, AssetBalance> = {};
+  for (const [code, asset] of Object.entries(parsed)) {
+    const cents = asset.usdCents;
+    out[code] = {
+      ...asset,
+      usdCents:
+        (typeof cents === "string" && /^-?\d+$/.test(cents)) ||
+        (typeof cents === "number" && Number.isSafeInteger(cents))
+          ? BigInt(cents)
+          : null,
+    };
+  }
+  return out;
+}
+
+/** A stored figure; anything but integer digits means the file was damaged. */
+function centsOf(text: string | null): Cents | null {
+  if (text === null) return null;
+  if (!/^-?\d+$/.test(text)) {
+    throw Object.assign(new Error(`a stored figure is not a number: ${text.slice(0, 20)}`), {
+      code: "SQLITE_CORRUPT",
+    });
+  }
+  return BigInt(text);
 }
 
 interface AlertRow {
@@ -129,19 +216,20 @@ export class HistoryStore {
   static open(dir: string, options: { mustExist?: boolean } = {}): HistoryStore | null {
     const file = join(dir, HISTORY_FILE);
     if (options.mustExist && !existsSync(file)) return null;
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    closeSync(openSync(file, "a", 0o600));
-    const Database = loadSqlite();
-    const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+    let db: SqliteDatabase | undefined;
     try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      closeSync(openSync(file, "a", 0o600));
+      const Database = loadSqlite();
+      db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       db.pragma("journal_mode = WAL");
       // Under WAL, NORMAL never corrupts on a crash; a power cut may lose the last commit only.
       db.pragma("synchronous = NORMAL");
       migrate(db, file);
     } catch (error) {
-      db.close();
-      throw error;
+      db?.close();
+      throw historyError(error, file);
     }
     return new HistoryStore(db, file);
   }
@@ -153,7 +241,7 @@ export class HistoryStore {
 
   record(samples: readonly Sample[]): void {
     const insert = this.db.prepare(
-      `INSERT INTO samples (at, kind, account, broker, status, usd_cents, valuation, assets)
+      `INSERT INTO samples (at, kind, account, broker, status, cents, valuation, assets)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     for (const s of samples) {
@@ -163,34 +251,42 @@ export class HistoryStore {
         s.account,
         brokerColumn(s.broker),
         s.status,
-        s.cents,
+        s.cents === null ? null : s.cents.toString(),
         s.valuation,
-        s.assets ? JSON.stringify(s.assets) : null,
+        s.assets ? assetsToText(s.assets) : null,
       );
     }
   }
 
   /** The series' latest recorded figure (failed fetches, which have none, are skipped). */
-  lastFigure(key: SeriesKey): number | null {
+  lastFigure(key: SeriesKey): Cents | null {
     const row = this.db
       .prepare(
-        `SELECT usd_cents AS cents FROM samples
-         WHERE kind = ? AND account = ? AND broker = ? AND usd_cents IS NOT NULL
+        `SELECT cents FROM samples
+         WHERE kind = ? AND account = ? AND broker = ? AND cents IS NOT NULL
          ORDER BY at DESC, id DESC LIMIT 1`,
       )
-      .get(key.kind, key.account, brokerColumn(key.broker)) as { cents: number } | undefined;
-    return row?.cents ?? null;
+      .get(key.kind, key.account, brokerColumn(key.broker)) as { cents: string } | undefined;
+    return centsOf(row?.cents ?? null);
   }
 
-  /** The series' highest recorded figure since `since` (ms), or null. */
-  highestSince(key: SeriesKey, since: number): number | null {
-    const row = this.db
+  /**
+   * The series' highest recorded figure since `since` (ms), or null. Compared as bigints here:
+   * SQL's MAX over text would compare digits as strings.
+   */
+  highestSince(key: SeriesKey, since: number): Cents | null {
+    const rows = this.db
       .prepare(
-        `SELECT MAX(usd_cents) AS cents FROM samples
-         WHERE kind = ? AND account = ? AND broker = ? AND at >= ? AND usd_cents IS NOT NULL`,
+        `SELECT cents FROM samples
+         WHERE kind = ? AND account = ? AND broker = ? AND at >= ? AND cents IS NOT NULL`,
       )
-      .get(key.kind, key.account, brokerColumn(key.broker), since) as { cents: number | null };
-    return row.cents;
+      .all(key.kind, key.account, brokerColumn(key.broker), since) as { cents: string }[];
+    let highest: Cents | null = null;
+    for (const row of rows) {
+      const cents = BigInt(row.cents);
+      if (highest === null || cents > highest) highest = cents;
+    }
+    return highest;
   }
 
   activeAlerts(): ActiveAlert[] {
@@ -243,7 +339,7 @@ export class HistoryStore {
     }
     const rows = this.db
       .prepare(
-        `SELECT at, kind, account, broker, status, usd_cents, valuation, assets FROM samples
+        `SELECT at, kind, account, broker, status, cents, valuation, assets FROM samples
          WHERE ${where.join(" AND ")}
          ORDER BY kind = 'user', account, broker = '', broker, at, id`,
       )
@@ -254,9 +350,21 @@ export class HistoryStore {
       account: r.account,
       broker: r.broker === TOTAL ? null : r.broker,
       status: r.status,
-      cents: r.usd_cents,
+      cents: centsOf(r.cents),
       valuation: r.valuation,
-      assets: r.assets ? (JSON.parse(r.assets) as Record<string, AssetBalance>) : null,
+      assets: r.assets ? assetsFromText(r.assets) : null,
+    }));
+  }
+
+  /** Every series ever recorded (still in the file), for telling a typo from an empty range. */
+  recordedSeries(): SeriesKey[] {
+    const rows = this.db
+      .prepare("SELECT DISTINCT kind, account, broker FROM samples")
+      .all() as Pick<SampleRow, "kind" | "account" | "broker">[];
+    return rows.map((r) => ({
+      kind: r.kind,
+      account: r.account,
+      broker: r.broker === TOTAL ? null : r.broker,
     }));
   }
 

@@ -6,9 +6,11 @@
  * served wholly from the cache neither loads better-sqlite3 nor touches the file. Its alerts were
  * evaluated by the run that fetched those figures.
  */
+import { join } from "node:path";
 import type { LoadedConfig } from "../config/index.js";
 import { formatUsd } from "../money.js";
 import { alertToJson } from "../render/alerts.js";
+import { stringifyJson } from "../render/json-text.js";
 import type { Report } from "../report/model.js";
 import {
   type Alert,
@@ -20,7 +22,7 @@ import {
   type Thresholds,
   thresholdsFor,
 } from "./alerts.js";
-import { HistoryStore } from "./history.js";
+import { HISTORY_FILE, HistoryStore, historyError } from "./history.js";
 import { postWebhook, redactUrl, type WebhookOptions } from "./notify.js";
 
 export interface MonitorOptions {
@@ -39,6 +41,8 @@ export interface MonitorOptions {
   webhook?: WebhookOptions;
   onWarning: (message: string) => void;
 }
+
+const historyFile = (dir: string) => join(dir, HISTORY_FILE);
 
 export function thresholdSources(config: LoadedConfig, flags: Thresholds): ThresholdSources {
   const sources: ThresholdSources = { flags, brokers: new Map(), totals: new Map() };
@@ -61,7 +65,7 @@ export function webhookPayload(alerts: readonly Alert[], at: Date) {
     const current = formatUsd(a.currentCents);
     return a.type === "BALANCE_LOW"
       ? `${a.type} ${who}: ${current} below ${formatUsd(a.threshold)}`
-      : `${a.type} ${who}: ${current}, ${j.change_pct}% from ${formatUsd(a.previousCents ?? 0)}`;
+      : `${a.type} ${who}: ${current}, ${j.change_pct}% from ${formatUsd(a.previousCents ?? 0n)}`;
   });
   return {
     source: "show-user-balances",
@@ -92,8 +96,9 @@ export class Monitor {
 
   /**
    * Records the run's fetches and returns the alerts that fired: [] when none, null when alerting
-   * is off. A history failure (unwritable directory, a lock held beyond the busy timeout) is a
-   * warning: the report itself never depends on it.
+   * is off. A history that cannot be used (corrupt file, unwritable directory, no SQLite module)
+   * is a warning when only recording is lost; with thresholds set it throws HistoryError, since
+   * alerts that silently stop are worse than a run that fails (the caller still prints the report).
    */
   observe(report: Report): Alert[] | null {
     const none = this.alerting ? [] : null;
@@ -139,8 +144,9 @@ export class Monitor {
         return this.alerting ? alerts : null;
       });
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      this.options.onWarning(`history not recorded in ${this.options.stateDir}: ${message}`);
+      const failure = historyError(error, this.store?.file ?? historyFile(this.options.stateDir));
+      if (this.alerting) throw failure;
+      this.options.onWarning(`history not recorded: ${failure.message}`);
       return none;
     }
   }
@@ -149,7 +155,11 @@ export class Monitor {
   async notify(alerts: readonly Alert[] | null, at: Date): Promise<void> {
     const url = this.options.notifyUrl;
     if (!url || !alerts || alerts.length === 0) return;
-    const result = await postWebhook(url, webhookPayload(alerts, at), this.options.webhook);
+    const result = await postWebhook(
+      url,
+      stringifyJson(webhookPayload(alerts, at), 0),
+      this.options.webhook,
+    );
     if (!result.ok) {
       const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
       this.options.onWarning(

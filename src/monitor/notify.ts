@@ -1,7 +1,13 @@
 /**
  * The webhook: one JSON POST per run that fired alerts. Each attempt has a timeout, transient
- * failures (network, timeout, 429, 5xx) are retried with backoff, and the whole delivery is
- * bounded in time. It never throws: the caller reports a failure on stderr and carries on.
+ * failures (network, timeout, 408, 429, 5xx) are retried with backoff, and the whole delivery is
+ * bounded in time. What cannot succeed (another 4xx, a request that cannot even be built, a host
+ * name that does not exist) is not retried. It never throws: the caller reports a failure on
+ * stderr and carries on.
+ *
+ * A webhook URL often carries its secret in the path or query, so it is only ever shown as its
+ * origin; one with credentials before the host (user:pass@) is refused up front (fetch refuses
+ * to send it anyway, and it would show up wherever the URL is printed).
  */
 
 export interface WebhookOptions {
@@ -13,33 +19,72 @@ export interface WebhookOptions {
   backoffMs?: number;
   /** The whole delivery, retries included; default 15 s. */
   deadlineMs?: number;
+  /** Extra request headers (e.g. Authorization from SHOW_USER_BALANCES_NOTIFY_AUTHORIZATION). */
+  headers?: Record<string, string>;
 }
 
 export type WebhookResult =
   | { ok: true; attempts: number; status: number }
   | { ok: false; attempts: number; error: string };
 
+/** The variable whose value is sent as the webhook's Authorization header. */
+export const NOTIFY_AUTH_ENV = "SHOW_USER_BALANCES_NOTIFY_AUTHORIZATION";
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The URL without path, query or credentials: webhook paths often embed a secret token. */
 export function redactUrl(url: string): string {
   try {
-    return new URL(url).origin;
+    const origin = new URL(url).origin;
+    return origin === "null" ? "(a URL)" : origin;
   } catch {
-    return "(invalid URL)";
+    return "(an invalid URL)";
   }
+}
+
+/** Every URL inside a message, reduced to its origin. */
+export function redactUrls(text: string): string {
+  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (found) => redactUrl(found));
+}
+
+/**
+ * A --notify value checked before the run: an http(s) URL without credentials. The error never
+ * repeats the value (it may hold a secret), only its origin.
+ */
+export function checkWebhookUrl(value: string): { error: string; hint: string } | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return {
+      error: "--notify takes an http(s) URL, and this is not a URL",
+      hint: "pass the whole URL, e.g. --notify https://hooks.example.com/services/<token>",
+    };
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return {
+      error: `--notify takes an http(s) URL, not ${url.protocol.replace(/:$/, "")}:`,
+      hint: "pass the webhook's https:// URL",
+    };
+  }
+  if (url.username !== "" || url.password !== "") {
+    return {
+      error: `--notify ${redactUrl(value)}: the URL carries credentials (user:password@), which would be sent nowhere safe and shown in process lists`,
+      hint: `drop them from the URL and use a token in its path (most webhooks do), or put the header value in ${NOTIFY_AUTH_ENV} (e.g. "Basic <base64 of user:password>"); keep the URL itself in an environment variable: --notify "$BALANCE_WEBHOOK"`,
+    };
+  }
+  return null;
 }
 
 export async function postWebhook(
   url: string,
-  payload: unknown,
+  body: string,
   options: WebhookOptions = {},
 ): Promise<WebhookResult> {
   const attempts = options.attempts ?? 3;
   const timeoutMs = options.timeoutMs ?? 5000;
   const deadline = Date.now() + (options.deadlineMs ?? 15_000);
   let backoff = options.backoffMs ?? 500;
-  const body = JSON.stringify(payload);
   let error = "not sent";
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const left = deadline - Date.now();
@@ -48,20 +93,27 @@ export async function postWebhook(
     try {
       const response = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json", "user-agent": "show-user-balances" },
+        headers: {
+          "content-type": "application/json",
+          "user-agent": "show-user-balances",
+          ...options.headers,
+        },
         body,
         signal: AbortSignal.timeout(Math.min(timeoutMs, left)),
       });
       await response.arrayBuffer().catch(() => undefined);
       if (response.ok) return { ok: true, attempts: attempt, status: response.status };
       error = `HTTP ${response.status}`;
-      retry = response.status === 429 || response.status >= 500;
+      retry = response.status === 408 || response.status === 429 || response.status >= 500;
     } catch (e) {
       const name = e instanceof Error ? e.name : "";
-      error =
-        name === "TimeoutError" || name === "AbortError"
-          ? `no answer within ${Math.round(Math.min(timeoutMs, left))} ms`
-          : `network error (${causeOf(e)})`;
+      if (name === "TimeoutError" || name === "AbortError") {
+        error = `no answer within ${Math.round(Math.min(timeoutMs, left))} ms`;
+      } else {
+        const cause = causeOf(e);
+        error = `network error (${cause.text})`;
+        retry = cause.transient;
+      }
     }
     if (!retry) return { ok: false, attempts: attempt, error };
     if (attempt < attempts) {
@@ -74,8 +126,27 @@ export async function postWebhook(
   return { ok: false, attempts, error };
 }
 
-function causeOf(e: unknown): string {
+/** Codes that say the request can never succeed as given: retrying would only repeat them. */
+const PERMANENT = new Set([
+  "ENOTFOUND",
+  "ERR_INVALID_URL",
+  "ERR_INVALID_ARG_VALUE",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+/**
+ * Why fetch failed, without the URL (undici puts it in some messages) and whether to try again. A
+ * TypeError with no cause is a request fetch refused to build (credentials in the URL, a bad
+ * header value): permanent, and its message (which may quote the header) is not repeated.
+ */
+function causeOf(e: unknown): { text: string; transient: boolean } {
   const cause =
     e instanceof Error ? (e.cause as { code?: string; message?: string } | undefined) : undefined;
-  return cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e));
+  const code = cause?.code;
+  if (code) return { text: code, transient: !PERMANENT.has(code) };
+  if (e instanceof TypeError && cause === undefined) {
+    return { text: "the request could not be built from the URL and headers", transient: false };
+  }
+  const message = cause?.message ?? (e instanceof Error ? e.message : String(e));
+  return { text: redactUrls(message), transient: true };
 }

@@ -1,14 +1,17 @@
-import { centsToNumber, formatUsd } from "../money.js";
+import { formatUsd } from "../money.js";
 import { type Alert, changePct } from "../monitor/alerts.js";
 import type { SeriesKey } from "../monitor/history.js";
+import { usdJson } from "./json-text.js";
 import { formatGenerated } from "./labels.js";
+import { safeText } from "./sanitize.js";
 import { type Palette, PLAIN } from "./style.js";
 
 const HEAVY = "=".repeat(80);
 
-/** "alice / kraken", "alice / total", "platform / coinbase". */
+/** "alice / kraken", "alice / total", "platform / coinbase"; safe to print. */
 export function seriesLabel(key: SeriesKey): string {
-  return `${key.kind === "platform" ? "platform" : key.account} / ${key.broker ?? "total"}`;
+  const who = key.kind === "platform" ? "platform" : key.account;
+  return safeText(`${who} / ${key.broker ?? "total"}`);
 }
 
 function formatPct(pct: number | null): string {
@@ -24,7 +27,7 @@ export function alertLine(alert: Alert): string {
   const text =
     alert.type === "BALANCE_LOW"
       ? `${who}: ${now}, below ${formatUsd(alert.threshold)}${was}`
-      : `${who}: ${now}, ${formatPct(changePct(alert.previousCents, alert.currentCents))} from ${formatUsd(alert.previousCents ?? 0)} (more than ${alert.threshold}% down)`;
+      : `${who}: ${now}, ${formatPct(changePct(alert.previousCents, alert.currentCents))} from ${formatUsd(alert.previousCents ?? 0n)} (more than ${alert.threshold}% down)`;
   const still = alert.repeat ? ` [still, since ${formatGenerated(new Date(alert.since))}]` : "";
   return `${alert.type.padEnd(13)} ${text}${still}`;
 }
@@ -43,9 +46,9 @@ export function renderAlerts(
 }
 
 /**
- * An alert in JSON (the report's `alerts` field and the webhook payload): amounts in USD rounded
- * to the cent, `threshold` in USD for BALANCE_LOW and in percent for BALANCE_DROP, `broker` null
- * for a user's total.
+ * An alert in JSON (the report's `alerts` field and the webhook payload): amounts in USD as exact
+ * JSON numbers (write the document with stringifyJson), `threshold` in USD for BALANCE_LOW and in
+ * percent for BALANCE_DROP, `broker` null for a user's total.
  */
 export function alertToJson(alert: Alert) {
   const previous = alert.previousCents;
@@ -54,11 +57,11 @@ export function alertToJson(alert: Alert) {
     account: alert.key.kind,
     user: alert.key.kind === "user" ? alert.key.account : null,
     broker: alert.key.broker,
-    previous: previous === null ? null : centsToNumber(previous),
-    current: centsToNumber(alert.currentCents),
-    change: previous === null ? null : centsToNumber(alert.currentCents - previous),
+    previous: usdJson(previous),
+    current: usdJson(alert.currentCents),
+    change: previous === null ? null : usdJson(alert.currentCents - previous),
     change_pct: changePct(previous, alert.currentCents),
-    threshold: alert.type === "BALANCE_LOW" ? centsToNumber(alert.threshold) : alert.threshold,
+    threshold: alert.type === "BALANCE_LOW" ? usdJson(alert.threshold) : alert.threshold,
     time: new Date(alert.at).toISOString(),
     since: new Date(alert.since).toISOString(),
     repeat: alert.repeat,

@@ -1,8 +1,10 @@
-import { centsToNumber, formatUsd } from "../money.js";
+import { type Cents, formatUsd } from "../money.js";
 import { changePct } from "../monitor/alerts.js";
 import type { Sample, SeriesKey } from "../monitor/history.js";
 import { seriesLabel } from "./alerts.js";
+import { usdJson } from "./json-text.js";
 import { formatGenerated, STATUS_LABELS } from "./labels.js";
+import { safeText } from "./sanitize.js";
 import { type Palette, PLAIN } from "./style.js";
 
 const HEAVY = "=".repeat(80);
@@ -12,8 +14,8 @@ export interface Series {
   key: SeriesKey;
   samples: Sample[];
   /** First and last recorded figures in the range (failed fetches have none). */
-  firstCents: number | null;
-  lastCents: number | null;
+  firstCents: Cents | null;
+  lastCents: Cents | null;
 }
 
 /** Groups samples (already ordered by series, then time) into series. */
@@ -47,10 +49,10 @@ export function toSeries(samples: readonly Sample[]): Series[] {
 const statusLabel = (status: string) =>
   status === "partial"
     ? "partial: a broker failed"
-    : (STATUS_LABELS[status as keyof typeof STATUS_LABELS] ?? status);
+    : (STATUS_LABELS[status as keyof typeof STATUS_LABELS] ?? safeText(status));
 
-function signedUsd(cents: number): string {
-  return cents > 0 ? `+${formatUsd(cents)}` : formatUsd(cents);
+function signedUsd(cents: Cents): string {
+  return cents > 0n ? `+${formatUsd(cents)}` : formatUsd(cents);
 }
 
 function signedPct(pct: number | null): string {
@@ -66,11 +68,11 @@ export function renderHistory(
   const out = [HEAVY, c.bold("BALANCE HISTORY"), HEAVY, `Since: ${formatGenerated(options.since)}`];
   out.push(HEAVY);
   if (series.length === 0) out.push("", c.dim("   (nothing recorded in this range)"));
-  const amounts = series.flatMap((s) => s.samples.map((x) => formatUsd(x.cents ?? 0).length));
+  const amounts = series.flatMap((s) => s.samples.map((x) => formatUsd(x.cents ?? 0n).length));
   const width = Math.max(10, ...amounts);
   for (const s of series) {
     out.push("", c.bold(`   ${seriesLabel(s.key)}`), LIGHT);
-    let previous: number | null = null;
+    let previous: Cents | null = null;
     for (const sample of s.samples) {
       const when = `      ${formatGenerated(new Date(sample.at))}`;
       if (sample.cents === null) {
@@ -94,7 +96,10 @@ export function renderHistory(
   return `${out.join("\n")}\n`;
 }
 
-/** The history as one JSON document: per series its points and the change over the range. */
+/**
+ * The history as one JSON document: per series its points and the change over the range. Amounts
+ * are exact JSON numbers: write it with stringifyJson.
+ */
 export function historyToJson(series: readonly Series[], since: Date, until: Date) {
   return {
     since: since.toISOString(),
@@ -105,7 +110,7 @@ export function historyToJson(series: readonly Series[], since: Date, until: Dat
       broker: s.key.broker,
       points: s.samples.map((x) => ({
         time: new Date(x.at).toISOString(),
-        usd: x.cents === null ? null : centsToNumber(x.cents),
+        usd: usdJson(x.cents),
         status: x.status,
         ...(x.assets
           ? {
@@ -115,12 +120,10 @@ export function historyToJson(series: readonly Series[], since: Date, until: Dat
             }
           : {}),
       })),
-      first: s.firstCents === null ? null : centsToNumber(s.firstCents),
-      last: s.lastCents === null ? null : centsToNumber(s.lastCents),
+      first: usdJson(s.firstCents),
+      last: usdJson(s.lastCents),
       change:
-        s.firstCents === null || s.lastCents === null
-          ? null
-          : centsToNumber(s.lastCents - s.firstCents),
+        s.firstCents === null || s.lastCents === null ? null : usdJson(s.lastCents - s.firstCents),
       change_pct: s.lastCents === null ? null : changePct(s.firstCents, s.lastCents),
     })),
   };

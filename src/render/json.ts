@@ -1,5 +1,5 @@
-import { centsToNumber } from "../money.js";
 import type { BrokerRow, Report, ReportAccount } from "../report/model.js";
+import { stringifyJson, usdJson } from "./json-text.js";
 import { rowState } from "./labels.js";
 
 export interface JsonOptions {
@@ -26,7 +26,10 @@ function statusOf(row: BrokerRow) {
     fetched_at: row.fetchedAt,
     age_seconds: row.ageSeconds,
     valuation: row.valuation,
+    basis: row.basis,
+    environment: row.environment,
     unpriced: row.unpriced,
+    ...(row.duplicateOf ? { duplicate_of: row.duplicateOf } : {}),
   };
 }
 
@@ -38,36 +41,41 @@ function assetsOf(row: BrokerRow) {
         free: asset.free,
         used: asset.used,
         total: asset.total,
-        usd: asset.usdCents === null ? null : centsToNumber(asset.usdCents),
+        usd: usdJson(asset.usdCents),
       },
     ]),
   );
 }
 
 /**
- * The original system's JSON document (`timestamp`, `balances`, `summary`), amounts as numbers
- * rounded to the cent, plus additive fields only: `status`, `partial` and, on request, `assets`.
+ * The original system's JSON document (`timestamp`, `balances`, `summary`), amounts as exact
+ * decimal numbers (unknown figures `null`), plus additive fields only: `status`, `partial`, the
+ * summary's coverage and, on request, `assets`.
  */
 export function toJsonDocument(report: Report, options: JsonOptions = {}) {
   const s = report.summary;
   return {
     timestamp: report.generatedAt.toISOString(),
-    balances: perAccount(report, (row) => centsToNumber(row.usdCents)),
+    balances: perAccount(report, (row) => usdJson(row.usdCents)),
     summary: {
-      platform_total: centsToNumber(s.platformTotalCents),
+      platform_total: usdJson(s.platformTotalCents),
       user_totals: Object.fromEntries(
-        Object.entries(s.userTotals).map(([id, cents]) => [id, centsToNumber(cents)]),
+        Object.entries(s.userTotals).map(([id, cents]) => [id, usdJson(cents)]),
       ),
-      total_user_capital: centsToNumber(s.totalUserCapitalCents),
+      total_user_capital: usdJson(s.totalUserCapitalCents),
       user_count: s.userCount,
-      average_per_user: centsToNumber(s.averagePerUserCents),
+      average_per_user: usdJson(s.averagePerUserCents),
+      accounts_unknown: s.accountsUnknown,
+      users_unknown: s.usersUnknown,
+      duplicate_usd: usdJson(s.duplicateCents),
     },
     status: perAccount(report, statusOf),
-    partial: report.failedCount > 0,
+    partial: report.failedCount > 0 || s.accountsUnknown > 0,
     ...(options.assets ? { assets: perAccount(report, assetsOf) } : {}),
   };
 }
 
-export function renderJson(report: Report, options: JsonOptions = {}): string {
-  return `${JSON.stringify(toJsonDocument(report, options), null, 2)}\n`;
+/** The document as text: indented, or one line (NDJSON in watch mode). */
+export function renderJson(report: Report, options: JsonOptions & { compact?: boolean } = {}) {
+  return `${stringifyJson(toJsonDocument(report, options), options.compact ? 0 : 2)}\n`;
 }

@@ -4,6 +4,7 @@ import type { BrokerRow } from "../report/model.js";
 export const STATUS_LABELS: Record<BrokerRow["status"] | "disabled", string> = {
   ok: "ok",
   no_credentials: "no credentials",
+  config_error: "config error",
   auth_failed: "auth failed",
   permission_denied: "permission denied",
   rate_limited: "rate limited",

@@ -1,7 +1,8 @@
 import Table from "cli-table3";
 import { formatUsd } from "../money.js";
-import type { BrokerRow, Report, ReportAccount } from "../report/model.js";
+import { type BrokerRow, isFailed, type Report, type ReportAccount } from "../report/model.js";
 import { formatAge, rowState, STATUS_LABELS } from "./labels.js";
+import { safeText } from "./sanitize.js";
 import { type Palette, PLAIN } from "./style.js";
 
 export interface StatusOptions {
@@ -40,23 +41,34 @@ export function renderStatus(report: Report, options: StatusOptions = {}): strin
             ? c.yellow
             : c.red;
       const age = row.ageSeconds === null ? "" : ` (${formatAge(row.ageSeconds)})`;
+      const message = row.message === null ? "" : safeText(row.message);
+      // An unknown figure is never shown as $0.00: a dash, and for a failed fetch the detail
+      // says the totals leave it out and why (no credentials and disabled say so as their state).
+      const detail =
+        row.usdCents === null && isFailed(row)
+          ? `no figure (not in the totals)${message ? `: ${message}` : ""}`
+          : message;
       const cells = [
-        account.kind === "platform" ? "platform" : account.id,
-        row.broker,
+        safeText(account.kind === "platform" ? "platform" : account.id),
+        // Which environment answered, when it is not the live one (Alpaca paper, testnets).
+        safeText(row.environment === "live" ? row.broker : `${row.broker} (${row.environment})`),
         paint(STATUS_LABELS[state]),
-        formatUsd(row.usdCents),
+        row.usdCents === null ? "—" : formatUsd(row.usdCents),
         `${row.source}${age}`,
-        row.fetchedAt.replace("T", " ").replace(/\.\d+Z$/, "Z"),
-        row.message ?? "",
+        row.fetchedAt === null ? "" : row.fetchedAt.replace("T", " ").replace(/\.\d+Z$/, "Z"),
+        detail,
       ];
-      if (options.credentials) cells.push(options.credentials(account, row));
+      if (options.credentials) cells.push(safeText(options.credentials(account, row)));
       table.push(cells);
     }
   }
   return `${table.toString()}\n`;
 }
 
-/** Per-asset breakdown (--assets): one table of every asset held, with its USD value. */
+/**
+ * Per-asset breakdown (--assets): one table of every asset held, with its USD value ("—" for an
+ * asset a cash valuation does not count).
+ */
 export function renderAssets(report: Report, options: { palette?: Palette } = {}): string {
   const table = grid(
     ["Account", "Broker", "Asset", "Free", "Used", "Total", "USD"],
@@ -67,13 +79,18 @@ export function renderAssets(report: Report, options: { palette?: Palette } = {}
     for (const row of account.rows) {
       for (const [code, asset] of Object.entries(row.assets)) {
         table.push([
-          account.kind === "platform" ? "platform" : account.id,
-          row.broker,
-          code,
+          safeText(account.kind === "platform" ? "platform" : account.id),
+          safeText(row.broker),
+          safeText(code),
           asset.free,
           asset.used,
           asset.total,
-          asset.usdCents === null ? "unpriced" : formatUsd(asset.usdCents),
+          // "unpriced" exactly where the JSON lists it; a cash valuation leaves the rest blank.
+          asset.usdCents !== null
+            ? formatUsd(asset.usdCents)
+            : row.unpriced.includes(code)
+              ? "unpriced"
+              : "—",
         ]);
       }
     }

@@ -56,16 +56,34 @@ function disabledRow(
     broker: broker.broker,
     status: "ok",
     message: null,
-    usdCents: 0,
+    usdCents: 0n,
     valuation,
+    environment: "live",
+    basis: null,
     assets: {},
     unpriced: [],
-    fetchedAt: new Date().toISOString(),
+    fetchedAt: null,
     requests: 0,
     enabled: false,
-    source: "live",
+    source: "none",
     ageSeconds: null,
   };
+}
+
+function accountLabel(account: AccountConfig): string {
+  return account.kind === "platform" ? "platform" : `user ${account.id}`;
+}
+
+/** What makes two rows the same figure: one credential on one broker, environment and origin. */
+function credentialIdentity(broker: BrokerAccountConfig, valuation: string): string | null {
+  if (!broker.credentials) return null;
+  return JSON.stringify([
+    broker.broker,
+    broker.credentials.apiKey,
+    broker.apiUrl,
+    broker.sandbox,
+    valuation,
+  ]);
 }
 
 /**
@@ -99,7 +117,9 @@ export async function collectReport(
       options.fetcher.fetchAccountBalance({
         broker: broker.broker,
         credentials: broker.credentials,
+        credentialProblem: broker.credentialProblem,
         apiUrl: broker.apiUrl,
+        sandbox: broker.sandbox,
         options: brokerOptions,
       });
     const key = broker.credentials
@@ -108,15 +128,28 @@ export async function collectReport(
           broker: broker.broker,
           apiKey: broker.credentials.apiKey,
           apiUrl: broker.apiUrl,
-          valuation: brokerOptions.valuation ?? options.fetcher.defaultValuation,
+          valuation: `${brokerOptions.valuation ?? options.fetcher.defaultValuation}${broker.sandbox ? ":sandbox" : ""}`,
         })
       : null;
     const cache = options.cache;
     return fetchThroughCache(cache?.store ?? null, cache?.policy ?? NO_CACHE, key, fetchLive);
   };
+  // One credential, one fetch: accounts sharing a key (env fallbacks, copied config) share the
+  // first account's request and figure, and only the first is summed.
+  const firstByCredential = new Map<string, Job>();
+  const duplicateOf = new Map<BrokerAccountConfig, Job>();
+  for (const job of jobs) {
+    const valuation = job.broker.options.valuation ?? options.fetcher.defaultValuation;
+    const identity = credentialIdentity(job.broker, valuation);
+    if (identity === null) continue;
+    const first = firstByCredential.get(identity);
+    if (first) duplicateOf.set(job.broker, first);
+    else firstByCredential.set(identity, job);
+  }
+  const unique = jobs.filter((job) => !duplicateOf.has(job.broker));
   // Kraken jobs wait in their lane, not in a pool slot another broker could use.
-  const kraken = jobs.filter((job) => job.broker.broker === "kraken");
-  const others = jobs.filter((job) => job.broker.broker !== "kraken");
+  const kraken = unique.filter((job) => job.broker.broker === "kraken");
+  const others = unique.filter((job) => job.broker.broker !== "kraken");
   const [krakenResults, otherResults] = await Promise.all([
     Promise.all(kraken.map(fetchJob)),
     mapBounded(others, options.concurrency ?? DEFAULT_CONCURRENCY, fetchJob),
@@ -130,16 +163,18 @@ export async function collectReport(
     id: account.id,
     name: account.name,
     enabled: account.enabled,
-    rows: account.brokers.map((broker) => {
-      const fetched = results.get(broker);
-      return fetched
-        ? {
-            ...fetched.balance,
-            enabled: true,
-            source: fetched.source,
-            ageSeconds: fetched.ageSeconds,
-          }
-        : disabledRow(broker, options.fetcher.defaultValuation);
+    rows: account.brokers.map((broker): BrokerRow => {
+      const first = duplicateOf.get(broker);
+      const fetched = results.get(first ? first.broker : broker);
+      if (!fetched) return disabledRow(broker, options.fetcher.defaultValuation);
+      const row: BrokerRow = {
+        ...fetched.balance,
+        enabled: true,
+        source: fetched.balance.fetchedAt === null ? "none" : fetched.source,
+        ageSeconds: fetched.ageSeconds,
+      };
+      if (first) row.duplicateOf = accountLabel(first.account);
+      return row;
     }),
   });
   const platform = accounts.find((a) => a.kind === "platform");

@@ -1,8 +1,11 @@
 import type { AccountBalance } from "../brokers/types.js";
-import { divideCents } from "../money.js";
+import { type Cents, divideCents } from "../money.js";
 
-/** Where a figure comes from: fetched now, served from the cache, or an older value after a failure. */
-export type FigureSource = "live" | "cached" | "stale";
+/**
+ * Where a figure comes from: fetched now, served from the cache, an older value after a failure,
+ * or nothing fetched at all (no credentials, disabled).
+ */
+export type FigureSource = "live" | "cached" | "stale" | "none";
 
 /** One broker account's line in the report: the fetch result plus where it came from. */
 export interface BrokerRow extends AccountBalance {
@@ -10,6 +13,8 @@ export interface BrokerRow extends AccountBalance {
   source: FigureSource;
   /** Seconds since the figure was fetched, for cached and stale figures. */
   ageSeconds: number | null;
+  /** Another account already reports this credential's balance: this row's figure is not summed. */
+  duplicateOf?: string;
 }
 
 export interface AccountInput {
@@ -21,7 +26,10 @@ export interface AccountInput {
 }
 
 export interface ReportAccount extends AccountInput {
-  totalCents: number;
+  /** Sum of the known figures. */
+  totalCents: Cents;
+  /** Enabled rows whose figure is unknown (failed with no stale figure): the total leaves them out. */
+  unknownCount: number;
 }
 
 export type SortOrder = "name" | "total";
@@ -31,19 +39,32 @@ export interface Report {
   platform: ReportAccount | null;
   users: ReportAccount[];
   summary: {
-    platformTotalCents: number;
-    userTotals: Record<string, number>;
-    totalUserCapitalCents: number;
+    platformTotalCents: Cents;
+    userTotals: Record<string, Cents>;
+    /** Every known user figure, partial users included. */
+    totalUserCapitalCents: Cents;
     userCount: number;
-    averagePerUserCents: number;
+    /** Over the users whose every figure is known (`usersUnknown` are left out). */
+    averagePerUserCents: Cents;
+    /** Broker accounts (platform included) with no figure: the totals leave them out. */
+    accountsUnknown: number;
+    /** Enabled users with at least one unknown figure. */
+    usersUnknown: number;
+    /** Figures of rows whose credential another row already reports (not summed). */
+    duplicateCents: Cents;
   };
   /** Broker accounts that have credentials but did not answer: the report is partial. */
   failedCount: number;
 }
 
-/** A row counts as failed when a fetch was due and did not produce a figure. */
+/** A row counts as failed when a fetch was due and did not produce a fresh figure. */
 export function isFailed(row: BrokerRow): boolean {
   return row.enabled && row.status !== "ok" && row.status !== "no_credentials";
+}
+
+/** An enabled row whose figure is unknown: it failed and no stale figure stands in. */
+export function isUnknown(row: BrokerRow): boolean {
+  return row.enabled && row.usdCents === null;
 }
 
 /** Code-point order: stable across locales, and free of the first-use cost of localeCompare. */
@@ -51,15 +72,21 @@ function byId(a: { id: string }, b: { id: string }): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
+const counted = (row: BrokerRow) => row.enabled && row.duplicateOf === undefined;
+
 function withTotal(account: AccountInput): ReportAccount {
-  const totalCents = account.rows.reduce((sum, row) => sum + (row.enabled ? row.usdCents : 0), 0);
-  return { ...account, totalCents };
+  let totalCents = 0n;
+  for (const row of account.rows) {
+    if (counted(row) && row.usdCents !== null) totalCents += row.usdCents;
+  }
+  return { ...account, totalCents, unknownCount: account.rows.filter(isUnknown).length };
 }
 
 /**
  * Builds the report from fetched accounts: pure, so the same model feeds the table, the JSON
  * document, the library API and the dashboard. Every user given is kept (visibility is the
- * point); disabled users are shown but count towards no total.
+ * point); disabled users are shown but count towards no total. Unknown figures are never zero:
+ * totals cover the known ones and say how many they leave out.
  */
 export function buildReport(input: {
   platform: AccountInput | null;
@@ -70,24 +97,33 @@ export function buildReport(input: {
   const platform = input.platform ? withTotal(input.platform) : null;
   const users = input.users.map(withTotal);
   if (input.sort === "total") {
-    users.sort((a, b) => b.totalCents - a.totalCents || byId(a, b));
+    users.sort((a, b) =>
+      a.totalCents === b.totalCents ? byId(a, b) : a.totalCents > b.totalCents ? -1 : 1,
+    );
   } else {
     users.sort(byId);
   }
-  const counted = users.filter((user) => user.enabled);
-  const totalUserCapitalCents = counted.reduce((sum, user) => sum + user.totalCents, 0);
+  const enabledUsers = users.filter((user) => user.enabled);
+  const complete = enabledUsers.filter((user) => user.unknownCount === 0);
+  const sum = (list: ReportAccount[]) => list.reduce((total, user) => total + user.totalCents, 0n);
   const accounts = platform ? [platform, ...users] : users;
+  const rows = accounts.flatMap((account) => account.rows);
   return {
     generatedAt: input.generatedAt,
     platform,
     users,
     summary: {
-      platformTotalCents: platform?.totalCents ?? 0,
-      userTotals: Object.fromEntries(counted.map((user) => [user.id, user.totalCents])),
-      totalUserCapitalCents,
-      userCount: counted.length,
-      averagePerUserCents: divideCents(totalUserCapitalCents, counted.length),
+      platformTotalCents: platform?.totalCents ?? 0n,
+      userTotals: Object.fromEntries(enabledUsers.map((user) => [user.id, user.totalCents])),
+      totalUserCapitalCents: sum(enabledUsers),
+      userCount: enabledUsers.length,
+      averagePerUserCents: divideCents(sum(complete), complete.length),
+      accountsUnknown: rows.filter(isUnknown).length,
+      usersUnknown: enabledUsers.length - complete.length,
+      duplicateCents: rows
+        .filter((row) => row.enabled && row.duplicateOf !== undefined)
+        .reduce((total, row) => total + (row.usdCents ?? 0n), 0n),
     },
-    failedCount: accounts.reduce((n, account) => n + account.rows.filter(isFailed).length, 0),
+    failedCount: rows.filter(isFailed).length,
   };
 }

@@ -1,10 +1,12 @@
 import { formatAge, STATUS_LABELS } from "../render/labels.js";
+import { safeText } from "../render/sanitize.js";
 
 /*
  * The dashboard's three files. They live in strings because the package ships only what tsc
  * writes to dist/ and there is no front-end build step. The client script is plain ES2020 written
  * without template literals (so it embeds here unescaped), takes its status wording and age
- * format from render/labels.ts, and writes data into the page only through textContent.
+ * format from render/labels.ts, and writes data into the page only through textContent, after
+ * render/sanitize.ts's safeText (names and broker messages may hold BiDi overrides or controls).
  */
 
 /** The page shell: no data and no inline script or style, so the CSP can forbid both. */
@@ -93,15 +95,18 @@ export const APP_JS = `"use strict";
 (function () {
   var STATUS_LABELS = ${JSON.stringify(STATUS_LABELS)};
   var formatAge = ${formatAge.toString()};
+  var safeText = ${safeText.toString()};
   var refreshMs = 1000 * (Number(document.body.dataset.refreshSeconds) || 30);
-  var money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
+  var usd = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
+  // An unknown figure (null: the broker failed and no older figure stands in) is never $0.00.
+  var money = { format: function (value) { return value === null || value === undefined ? "—" : usd.format(value); } };
   var view = { doc: null, names: null, checkedAt: null };
   var $ = function (id) { return document.getElementById(id); };
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
     if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (text !== undefined && text !== null) node.textContent = safeText(String(text));
     return node;
   }
 
@@ -140,7 +145,7 @@ export const APP_JS = `"use strict";
       var total = doc.summary.user_totals[id];
       if (total === undefined) {
         total = Object.keys(balances).reduce(function (sum, b) {
-          return doc.status.users[id][b].state === "disabled" ? sum : sum + balances[b];
+          return doc.status.users[id][b].state === "disabled" || balances[b] === null ? sum : sum + balances[b];
         }, 0);
       }
       list.push({ kind: "user", id: id, name: (userNames[id] && userNames[id].name) || null,
@@ -252,7 +257,7 @@ export const APP_JS = `"use strict";
       return matches && (!broker || Object.prototype.hasOwnProperty.call(a.balances, broker));
     });
     users.sort(function (a, b) {
-      if (sort === "total" && a.total !== b.total) return b.total - a.total;
+      if (sort === "total" && a.total !== b.total) return (b.total || 0) - (a.total || 0);
       if (sort === "problems" && problems(a) !== problems(b)) return problems(b) - problems(a);
       return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
     });
@@ -292,9 +297,9 @@ export const APP_JS = `"use strict";
 
   function showError(message) {
     var banner = $("error");
-    banner.textContent = view.doc
+    banner.textContent = safeText(view.doc
       ? "Refresh failed (" + message + "); the figures below are from the last good refresh."
-      : "Could not load the balances: " + message;
+      : "Could not load the balances: " + message);
     banner.hidden = false;
   }
 
@@ -305,6 +310,8 @@ export const APP_JS = `"use strict";
       view.checkedAt = new Date().toISOString();
       $("error").hidden = true;
       render();
+      // The server kept the last good document after an internal error: say so.
+      if (view.doc.refresh_error) showError(String(view.doc.refresh_error));
       setTimeout(refresh, refreshMs);
     }, function (error) {
       showError(error.message);

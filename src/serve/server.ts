@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { LoadedConfig } from "../config/index.js";
 import { toJsonDocument } from "../render/json.js";
-import type { Report } from "../report/model.js";
+import { stringifyJson } from "../render/json-text.js";
 import { hostHeaderIsLoopback, TOKEN_COOKIE, tokenMatches, tokensOf } from "./auth.js";
 import { setSecurityHeaders } from "./headers.js";
 import { APP_CSS, APP_JS, pageHtml } from "./page.js";
+import { failingRows, type Snapshot } from "./report-source.js";
 
 /** Display names the JSON document leaves out (it carries ids only), for the cards' titles. */
 export interface AccountNames {
@@ -23,7 +24,7 @@ export function accountNames(config: LoadedConfig): AccountNames {
 
 export interface DashboardOptions {
   /** Where reports come from; `ReportSource` shares one in-flight run between requests. */
-  source: { report(): Promise<Report> };
+  source: { snapshot(): Promise<Snapshot>; latest(): Snapshot };
   names: AccountNames;
   /** Required on every route but /healthz when set; when null only loopback Host names pass. */
   token: string | null;
@@ -43,11 +44,52 @@ function send(response: ServerResponse, status: number, type: string, body: stri
 }
 
 const sendJson = (response: ServerResponse, status: number, value: unknown) =>
-  send(response, status, "application/json", `${JSON.stringify(value, null, 2)}\n`);
+  send(response, status, "application/json", `${stringifyJson(value, 2)}\n`);
 
 /** The dashboard's HTTP handler: routes, the token gate and the security headers. */
 export function createDashboardServer(options: DashboardOptions): Server {
   const html = pageHtml(options.refreshSeconds);
+  /** The last document that rendered, served (with the error beside it) when a refresh fails. */
+  let lastGood: Record<string, unknown> | null = null;
+
+  /**
+   * The JSON document for the latest snapshot. A refresh that threw, or a report that cannot be
+   * rendered, falls back to the last good document with `refresh_error` saying why; only when
+   * there has never been one is the answer an error (503).
+   */
+  function balancesDocument(snapshot: Snapshot): { status: number; body: unknown } {
+    let error = snapshot.error;
+    if (snapshot.report && error === null) {
+      try {
+        lastGood = toJsonDocument(snapshot.report);
+        return { status: 200, body: lastGood };
+      } catch (e) {
+        error = `internal error while rendering: ${e instanceof Error ? e.message : String(e)}`;
+        options.onError?.(error);
+      }
+    }
+    const reason = error ?? "no report yet";
+    if (lastGood) return { status: 200, body: { ...lastGood, refresh_error: reason } };
+    return { status: 503, body: { error: reason } };
+  }
+
+  /**
+   * Liveness plus the last refresh's health, always HTTP 200 (the process is up): `degraded` when
+   * it failed or left brokers failing. Which accounts failed is only shown to a caller that may
+   * see the dashboard (/healthz itself needs no token).
+   */
+  function health(request: IncomingMessage, url: URL) {
+    const last = options.source.latest();
+    const failing = failingRows(last.report);
+    const degraded = last.error !== null || failing.length > 0;
+    return {
+      status: last.refreshedAt === null ? "starting" : degraded ? "degraded" : "ok",
+      refreshed_at: last.refreshedAt,
+      error: last.error,
+      failing_count: failing.length,
+      ...(allowed(request, url) ? { failing } : {}),
+    };
+  }
 
   const routes: Record<string, Route> = {
     "/": (request, response, url) => {
@@ -68,8 +110,8 @@ export function createDashboardServer(options: DashboardOptions): Server {
     "/app.js": (_request, response) => send(response, 200, "text/javascript", APP_JS),
     "/app.css": (_request, response) => send(response, 200, "text/css", APP_CSS),
     "/api/balances": async (_request, response) => {
-      const report = await options.source.report();
-      sendJson(response, 200, toJsonDocument(report));
+      const { status, body } = balancesDocument(await options.source.snapshot());
+      sendJson(response, status, body);
     },
     "/api/accounts": (_request, response) => sendJson(response, 200, options.names),
     "/favicon.ico": (_request, response) => {
@@ -93,7 +135,7 @@ export function createDashboardServer(options: DashboardOptions): Server {
       return;
     }
     if (url.pathname === "/healthz") {
-      send(response, 200, "text/plain", "ok\n");
+      sendJson(response, 200, health(request, url));
       return;
     }
     if (!allowed(request, url)) {
@@ -137,11 +179,17 @@ export function listen(server: Server, host: string, port: number): Promise<stri
 }
 
 /**
+ * How long `serve` gives in-flight answers (and a refresh waiting on a slow broker) after SIGTERM
+ * or SIGINT before it cuts them and exits: documented in `serve --help` and docs/dashboard.md.
+ */
+export const SHUTDOWN_GRACE_MS = 5000;
+
+/**
  * Stops accepting connections, lets in-flight responses finish and closes keep-alive connections
  * as they fall idle (a browser would otherwise hold the process open); whatever is still open
  * after `graceMs` is cut.
  */
-export function closeGracefully(server: Server, graceMs = 10_000): Promise<void> {
+export function closeGracefully(server: Server, graceMs = SHUTDOWN_GRACE_MS): Promise<void> {
   return new Promise((resolve) => {
     const force = setTimeout(() => server.closeAllConnections(), graceMs);
     const idle = setInterval(() => server.closeIdleConnections(), 50);

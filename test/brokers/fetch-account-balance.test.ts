@@ -1,6 +1,10 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { BalanceFetcher } from "../../src/brokers/fetch-account-balance.js";
 import type { AccountBalance, Credentials } from "../../src/brokers/types.js";
+import { DiskPublicCache } from "../../src/cache/public-cache.js";
 import { type Emulator, type ExchangeId, startEmulator } from "../../src/emulator/index.js";
 import { KrakenLane } from "../../src/queue/kraken-lane.js";
 import { gaps } from "../helpers/gaps.js";
@@ -21,6 +25,7 @@ const fetcher = (options: ConstructorParameters<typeof BalanceFetcher>[0] = {}) 
     timeoutMs: 2000,
     retryBaseDelayMs: 5,
     krakenLane: new KrakenLane({ spacingMs: 20 }),
+    valuation: "cash",
     ...options,
   });
 
@@ -48,7 +53,7 @@ describe("balances through real ccxt against the emulator", () => {
       BTC: "0.5",
     });
     const result = await fetchOn(fetcher(), "kraken", key);
-    expect(result).toMatchObject({ status: "ok", message: null, usdCents: 123476, requests: 1 });
+    expect(result).toMatchObject({ status: "ok", message: null, usdCents: 123476n, requests: 1 });
     expect(result.assets.USD).toMatchObject({ free: "1000.1", used: "234.46", total: "1234.56" });
     expect(result.assets.BTC).toMatchObject({ total: "0.5", usdCents: null });
     expect(requestsFor(key.apiKey).map((r) => `${r.method} ${r.path}`)).toEqual([
@@ -67,7 +72,7 @@ describe("balances through real ccxt against the emulator", () => {
       );
       const result = await fetchOn(fetcher(), "coinbase", key);
       expect(result.status).toBe("ok");
-      expect(result.usdCents).toBe(110011);
+      expect(result.usdCents).toBe(110011n);
       expect(Object.keys(result.assets).sort()).toEqual(["DAI", "PYUSD", "USD", "USDC"]);
       expect(result.requests).toBe(3);
       const pages = requestsFor(key.apiKey);
@@ -84,7 +89,7 @@ describe("balances through real ccxt against the emulator", () => {
       { walletCount: 400 },
     );
     const result = await fetchOn(fetcher(), "coinbase", key, { accountsApi: "v2" });
-    expect(result).toMatchObject({ status: "ok", usdCents: 1555, requests: 2 });
+    expect(result).toMatchObject({ status: "ok", usdCents: 1555n, requests: 2 });
     expect(requestsFor(key.apiKey)[1]?.query.starting_after).toBeTruthy();
   });
 
@@ -92,11 +97,11 @@ describe("balances through real ccxt against the emulator", () => {
     const key = seedAccount(emulator, "alpaca", { USD: "5000.25", BTC: "0.1", AAPL: "10" });
     emulator.setPrices("alpaca", { BTC: "60000", AAPL: "200.50" });
     const result = await fetchOn(fetcher(), "alpaca", key);
-    expect(result).toMatchObject({ status: "ok", usdCents: 500025, requests: 2 });
+    expect(result).toMatchObject({ status: "ok", usdCents: 500025n, requests: 2 });
     expect(Object.keys(result.assets).sort()).toEqual(["AAPL", "BTC", "USD"]);
     const total = await fetchOn(fetcher(), "alpaca", key, { valuation: "total" });
     // 5000.25 + 0.1 * 60000 + 10 * 200.50, priced from the positions: no extra request.
-    expect(total).toMatchObject({ status: "ok", usdCents: 1300525, requests: 2, unpriced: [] });
+    expect(total).toMatchObject({ status: "ok", usdCents: 1300525n, requests: 2, unpriced: [] });
   });
 
   it("valuation total: prices shared across accounts, unpriced assets named, never counted as 0", async () => {
@@ -105,8 +110,8 @@ describe("balances through real ccxt against the emulator", () => {
     const b = seedAccount(emulator, "kraken", { ETH: "2", NOPRICE: "5" });
     const f = fetcher({ valuation: "total" });
     const [ra, rb] = await Promise.all([fetchOn(f, "kraken", a), fetchOn(f, "kraken", b)]);
-    expect(ra).toMatchObject({ status: "ok", usdCents: 650101, unpriced: [] });
-    expect(rb).toMatchObject({ status: "ok", usdCents: 640000, unpriced: ["NOPRICE"] });
+    expect(ra).toMatchObject({ status: "ok", usdCents: 650101n, unpriced: [] });
+    expect(rb).toMatchObject({ status: "ok", usdCents: 640000n, unpriced: ["NOPRICE"] });
     expect(rb.message).toBe("no USD price for NOPRICE");
     expect(rb.assets.NOPRICE?.usdCents).toBeNull();
     expect(f.priceRequests).toBe(2); // AssetPairs + Ticker, once for both accounts
@@ -114,12 +119,32 @@ describe("balances through real ccxt against the emulator", () => {
     expect(publicPaths.sort()).toEqual(["/0/public/AssetPairs", "/0/public/Ticker"]);
   });
 
+  it("remembers public prices for the TTL and Kraken's pair list for a day, across runs", async () => {
+    emulator.setPrices("kraken", { BTC: "50000" });
+    const key = seedAccount(emulator, "kraken", { BTC: "0.01" });
+    const dir = await mkdtemp(join(tmpdir(), "sub-public-"));
+    const run = (priceTtlMs: number) =>
+      fetchOn(
+        fetcher({ valuation: "total", publicCache: new DiskPublicCache(dir), priceTtlMs }),
+        "kraken",
+        key,
+      );
+    expect((await run(60_000)).usdCents).toBe(50000n);
+    expect((await run(60_000)).usdCents).toBe(50000n);
+    const publicPaths = () => emulator.requests.filter((r) => r.apiKey === null).map((r) => r.path);
+    expect(publicPaths()).toEqual(["/0/public/AssetPairs", "/0/public/Ticker"]);
+    // Prices past their TTL are asked again; the pair list is still good.
+    emulator.setPrices("kraken", { BTC: "60000" });
+    expect((await run(0)).usdCents).toBe(60000n);
+    expect(publicPaths()).toEqual(["/0/public/AssetPairs", "/0/public/Ticker", "/0/public/Ticker"]);
+  });
+
   it("coinbase valuation total: one public products request", async () => {
     emulator.setPrices("coinbase", { BTC: "50000.00" });
     const key = seedAccount(emulator, "coinbase", { BTC: "0.00012345", USD: "1" });
     const f = fetcher({ valuation: "total" });
     const result = await fetchOn(f, "coinbase", key);
-    expect(result).toMatchObject({ status: "ok", usdCents: 717 }); // 6.1725 + 1 -> 7.17
+    expect(result).toMatchObject({ status: "ok", usdCents: 717n }); // 6.1725 + 1 -> 7.17
     expect(f.priceRequests).toBe(1);
   });
 });
@@ -127,7 +152,7 @@ describe("balances through real ccxt against the emulator", () => {
 describe("every failure is a status with a short, secret-free message", () => {
   it("no credentials: no request at all", async () => {
     const result = await fetchOn(fetcher(), "kraken", null);
-    expect(result).toMatchObject({ status: "no_credentials", requests: 0, usdCents: 0 });
+    expect(result).toMatchObject({ status: "no_credentials", requests: 0, usdCents: 0n });
     expect(emulator.requests).toHaveLength(0);
   });
 
@@ -163,7 +188,7 @@ describe("every failure is a status with a short, secret-free message", () => {
     }
   });
 
-  it.each(["kraken", "coinbase", "alpaca"] as const)(
+  it.each(["kraken", "coinbase"] as const)(
     "%s key without the balance scope -> permission_denied",
     async (exchange) => {
       const key = seedAccount(emulator, exchange, { USD: "1" }, { permissions: "no_funds_query" });
@@ -171,6 +196,15 @@ describe("every failure is a status with a short, secret-free message", () => {
       expect(result.status).toBe("permission_denied");
     },
   );
+
+  it("alpaca 403 (its answer for a wrong key and for a paper key on live) -> auth_failed naming paper", async () => {
+    const key = seedAccount(emulator, "alpaca", { USD: "1" }, { permissions: "no_funds_query" });
+    const result = await fetchOn(fetcher(), "alpaca", key);
+    expect(result.status).toBe("auth_failed");
+    expect(result.message).toMatch(/paper key on the live endpoint/);
+    expect(result.message).toMatch(/HTTP 403/);
+    expect(result.usdCents).toBeNull();
+  });
 
   it.each(["kraken", "coinbase", "alpaca"] as const)(
     "%s rate limit: retried, then rate_limited",
@@ -182,7 +216,7 @@ describe("every failure is a status with a short, secret-free message", () => {
       expect(failed.message).toMatch(/after 3 attempts/);
       emulator.setFault(exchange, key.apiKey, { kind: "rate_limit", times: 1 });
       const recovered = await fetchOn(fetcher(), exchange, key);
-      expect(recovered).toMatchObject({ status: "ok", usdCents: 300 });
+      expect(recovered).toMatchObject({ status: "ok", usdCents: 300n });
     },
   );
 
@@ -190,7 +224,7 @@ describe("every failure is a status with a short, secret-free message", () => {
     const key = seedAccount(emulator, "coinbase", { USD: "1.23" });
     emulator.setFault("coinbase", key.apiKey, { kind: "http", status, times: 2 });
     const result = await fetchOn(fetcher(), "coinbase", key);
-    expect(result).toMatchObject({ status: "ok", usdCents: 123, requests: 3 });
+    expect(result).toMatchObject({ status: "ok", usdCents: 123n, requests: 3 });
   });
 
   it("persistent 5xx -> network_error after the bounded attempts", async () => {
@@ -205,7 +239,7 @@ describe("every failure is a status with a short, secret-free message", () => {
     const key = seedAccount(emulator, "kraken", { USD: "7.77" });
     emulator.setFault("kraken", key.apiKey, { kind: "invalid_nonce", times: 1 });
     const result = await fetchOn(fetcher(), "kraken", key);
-    expect(result).toMatchObject({ status: "ok", usdCents: 777, requests: 2 });
+    expect(result).toMatchObject({ status: "ok", usdCents: 777n, requests: 2 });
   });
 
   it("a hang past the timeout -> timeout, not retried", async () => {
@@ -250,7 +284,7 @@ describe("every failure is a status with a short, secret-free message", () => {
       results.push(await fetchOn(fetcher(), exchange, ok));
     }
     expect(results.filter((r) => r.status !== "ok").length).toBe(9);
-    const text = JSON.stringify(results);
+    const text = JSON.stringify(results, (_k, v) => (typeof v === "bigint" ? String(v) : v));
     for (const key of keys) {
       expect(text).not.toContain(key.apiKey);
       expect(text).not.toContain(key.secret);

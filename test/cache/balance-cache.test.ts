@@ -8,13 +8,15 @@ import { DEFAULT_CACHE_POLICY, fetchThroughCache } from "../../src/cache/cached-
 
 const scratch = () => mkdtemp(join(tmpdir(), "sub-cache-"));
 
-function balance(cents: number, status: AccountBalance["status"] = "ok"): AccountBalance {
+function balance(cents: bigint | null, status: AccountBalance["status"] = "ok"): AccountBalance {
   return {
     broker: "kraken",
     status,
     message: status === "ok" ? null : "kraken rejected the API key or signature",
     usdCents: cents,
     valuation: "cash",
+    environment: "live",
+    basis: "cash",
     assets: status === "ok" ? { USD: { free: "1", used: "0", total: "1", usdCents: cents } } : {},
     unpriced: [],
     fetchedAt: new Date().toISOString(),
@@ -35,8 +37,8 @@ describe("DiskBalanceCache", () => {
     const dir = await scratch();
     const cache = new DiskBalanceCache(join(dir, "c"));
     const key = cacheKey(KEY_PARTS);
-    await cache.write(key, balance(12345));
-    expect((await cache.read(key))?.balance.usdCents).toBe(12345);
+    await cache.write(key, balance(12345n));
+    expect((await cache.read(key))?.balance.usdCents).toBe(12345n);
     expect((await stat(join(dir, "c"))).mode & 0o777).toBe(0o700);
     const files = await readdir(join(dir, "c"));
     const entry = files.find((f) => f.endsWith(".json")) as string;
@@ -61,7 +63,7 @@ describe("DiskBalanceCache", () => {
     const warnings: string[] = [];
     const cache = new DiskBalanceCache(dir, (m) => warnings.push(m));
     const key = cacheKey(KEY_PARTS);
-    await cache.write(key, balance(100));
+    await cache.write(key, balance(100n));
     const file = join(dir, `${key}.json`);
     const good = await readFile(file, "utf8");
     for (const bad of [good.slice(0, 20), "not json", JSON.stringify({ format: 0, storedAt: 1 })]) {
@@ -70,8 +72,8 @@ describe("DiskBalanceCache", () => {
     }
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain("will be rewritten");
-    await cache.write(key, balance(200));
-    expect((await cache.read(key))?.balance.usdCents).toBe(200);
+    await cache.write(key, balance(200n));
+    expect((await cache.read(key))?.balance.usdCents).toBe(200n);
   });
 });
 
@@ -88,11 +90,11 @@ describe("fetchThroughCache", () => {
 
   it("serves a fresh entry without fetching, and fetches again once it expires", async () => {
     const cache = new DiskBalanceCache(await scratch());
-    const live = counting(balance(500));
+    const live = counting(balance(500n));
     const first = await fetchThroughCache(cache, DEFAULT_CACHE_POLICY, key, live.fetchLive);
     expect(first.source).toBe("live");
     const second = await fetchThroughCache(cache, DEFAULT_CACHE_POLICY, key, live.fetchLive);
-    expect(second).toMatchObject({ source: "cached", balance: { usdCents: 500 } });
+    expect(second).toMatchObject({ source: "cached", balance: { usdCents: 500n } });
     expect(live.calls.n).toBe(1);
     const expired = { ...DEFAULT_CACHE_POLICY, ttlMs: 0 };
     expect((await fetchThroughCache(cache, expired, key, live.fetchLive)).source).toBe("live");
@@ -101,7 +103,7 @@ describe("fetchThroughCache", () => {
 
   it("refresh skips reading but writes; off neither reads nor writes", async () => {
     const cache = new DiskBalanceCache(await scratch());
-    const live = counting(balance(700));
+    const live = counting(balance(700n));
     await fetchThroughCache(cache, { ...DEFAULT_CACHE_POLICY, mode: "off" }, key, live.fetchLive);
     expect(await cache.read(key)).toBeNull();
     await fetchThroughCache(
@@ -117,24 +119,24 @@ describe("fetchThroughCache", () => {
       live.fetchLive,
     );
     expect(live.calls.n).toBe(3);
-    expect((await cache.read(key))?.balance.usdCents).toBe(700);
+    expect((await cache.read(key))?.balance.usdCents).toBe(700n);
   });
 
   it("shows the last good figure marked stale when the live fetch fails, keeping the failure", async () => {
     const cache = new DiskBalanceCache(await scratch());
-    await cache.write(key, balance(4200), Date.now() - 3600_000);
-    const failing = counting(balance(0, "auth_failed"));
+    await cache.write(key, balance(4200n), Date.now() - 3600_000);
+    const failing = counting(balance(null, "auth_failed"));
     const figure = await fetchThroughCache(cache, DEFAULT_CACHE_POLICY, key, failing.fetchLive);
     expect(figure.source).toBe("stale");
     expect(figure.ageSeconds).toBeGreaterThanOrEqual(3599);
-    expect(figure.balance).toMatchObject({ usdCents: 4200, status: "auth_failed" });
+    expect(figure.balance).toMatchObject({ usdCents: 4200n, status: "auth_failed" });
     // A failure is never cached over the good figure.
     expect((await cache.read(key))?.balance.status).toBe("ok");
     const tooOld = { ...DEFAULT_CACHE_POLICY, staleMaxAgeMs: 60_000 };
     const plain = await fetchThroughCache(cache, tooOld, key, failing.fetchLive);
     expect(plain).toMatchObject({
       source: "live",
-      balance: { usdCents: 0, status: "auth_failed" },
+      balance: { usdCents: null, status: "auth_failed" },
     });
   });
 
@@ -146,7 +148,7 @@ describe("fetchThroughCache", () => {
     const slow = async () => {
       calls += 1;
       await new Promise((resolve) => setTimeout(resolve, 100));
-      return balance(900);
+      return balance(900n);
     };
     const policy = { ...DEFAULT_CACHE_POLICY, mode: "refresh" as const };
     const [x, y] = await Promise.all([
@@ -155,6 +157,20 @@ describe("fetchThroughCache", () => {
     ]);
     expect(calls).toBe(1);
     expect([x.source, y.source].sort()).toEqual(["cached", "live"]);
-    expect(y.balance.usdCents).toBe(900);
+    expect(y.balance.usdCents).toBe(900n);
+  });
+
+  it("treats an entry dated in the future as expired, not fresh", async () => {
+    const cache = new DiskBalanceCache(await scratch());
+    await cache.write(key, balance(100n), Date.now() + 3600_000);
+    const live = counting(balance(200n));
+    const figure = await fetchThroughCache(cache, DEFAULT_CACHE_POLICY, key, live.fetchLive);
+    expect(figure).toMatchObject({ source: "live", balance: { usdCents: 200n } });
+  });
+
+  it("keeps cents past 2^53 exactly through the file", async () => {
+    const cache = new DiskBalanceCache(await scratch());
+    await cache.write(key, balance(1234567890123456789n));
+    expect((await cache.read(key))?.balance.usdCents).toBe(1234567890123456789n);
   });
 });

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -61,5 +61,42 @@ describe("acquireLock", () => {
     );
     expect(await acquireLock(path, { ...opts, waitMs: 100 })).toBeNull();
     expect(JSON.parse(await readFile(path, "utf8")).token).toBe("live");
+  });
+
+  it("breaks at once a lock file that parses but holds no holder ({}, a future time, a foreign file)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "sub-lock-"));
+    const contents = [
+      "{}",
+      "null",
+      "[1,2]",
+      JSON.stringify({
+        pid: process.pid,
+        host: "elsewhere",
+        at: Date.now() + 10 * 60_000,
+        token: "f",
+      }),
+      JSON.stringify({ pid: "1", host: "x", at: Date.now(), token: "t" }),
+    ];
+    for (const [i, text] of contents.entries()) {
+      const path = join(dir, `${i}.lock`);
+      await writeFile(path, text);
+      const started = Date.now();
+      // The default wait is 120 s in real runs; here a broken holder must not cost even 1 s.
+      const release = await acquireLock(path, { ...opts, waitMs: 5000 });
+      expect(release, text).not.toBeNull();
+      expect(Date.now() - started, text).toBeLessThan(1000);
+      expect(JSON.parse(await readFile(path, "utf8")).pid).toBe(process.pid);
+      await release?.();
+    }
+  });
+
+  it("breaks a lock file that never became JSON once it is older than a moment", async () => {
+    const path = join(await mkdtemp(join(tmpdir(), "sub-lock-")), "e.lock");
+    await writeFile(path, '{"pid":12');
+    const old = new Date(Date.now() - 5000);
+    await utimes(path, old, old);
+    const release = await acquireLock(path, { ...opts, waitMs: 3000 });
+    expect(release).not.toBeNull();
+    await release?.();
   });
 });

@@ -18,6 +18,9 @@ beforeEach(() => {
   emulator.setLatency(0);
 });
 
+/** Balance requests only: the default `total` valuation adds public price look-ups. */
+const privateRequests = () => emulator.requests.filter((r) => r.apiKey !== null);
+
 /** Three users on kraken and coinbase, credentials inline (files are 0600). */
 async function setup(users = ["ann", "ben", "cat"]) {
   const s = await scratch();
@@ -44,7 +47,7 @@ describe("the balance cache across runs", () => {
     const s = await setup();
     const first = await s.run(["--json", "--kraken-spacing", "50"]);
     expect(first.code).toBe(0);
-    expect(emulator.requests).toHaveLength(6);
+    expect(privateRequests()).toHaveLength(6);
     emulator.clearRequests();
 
     const trace = ["--import", join(ROOT, "test", "helpers", "trace-ccxt.mjs")];
@@ -61,19 +64,22 @@ describe("the balance cache across runs", () => {
     expect(table.stdout).toMatch(/KRAKEN +\$100\.01 {2}\(cached \d+s ago\)/);
 
     const refreshed = await s.run(["--json", "--refresh", "--kraken-spacing", "50"], trace);
-    expect(emulator.requests).toHaveLength(6);
+    expect(privateRequests()).toHaveLength(6);
     // The tracer is live: a fetching run does report ccxt.
     expect(refreshed.stderr).toContain("[trace] ccxt module loaded");
     expect(JSON.parse(refreshed.stdout).status.users.ann.kraken.source).toBe("live");
   });
 
-  it("--no-cache neither reads nor writes; --cache-ttl 0 always fetches", async () => {
+  it("--no-cache neither reads nor writes balances (only the Kraken lane's locks); --cache-ttl 0 always fetches", async () => {
     const s = await setup(["dan"]);
     await s.run(["--no-cache"]);
-    expect(await readdir(s.dir)).not.toContain("cache");
+    const kept = (await readdir(s.cache, { recursive: true }).catch(() => [])).filter(
+      (f) => !f.startsWith("locks"),
+    );
+    expect(kept).toEqual([]);
     await s.run(["--cache-ttl", "0"]);
     await s.run(["--cache-ttl", "0"]);
-    expect(emulator.requests).toHaveLength(6);
+    expect(privateRequests()).toHaveLength(6);
   });
 
   it("a failing broker shows its last good figure marked stale, and the run still exits 3", async () => {
@@ -88,26 +94,43 @@ describe("the balance cache across runs", () => {
     const table = await s.run(["--cache-ttl", "0"]);
     expect(table.stdout).toMatch(/KRAKEN +\$100\.01 {2}⚠ stale \d+s ago: auth failed/);
     const tooOld = await s.run(["--json", "--cache-ttl", "0", "--stale-max-age", "0s"]);
-    expect(JSON.parse(tooOld.stdout).balances.users.eve.kraken).toBe(0);
+    expect(JSON.parse(tooOld.stdout).balances.users.eve.kraken).toBeNull();
   });
 });
 
 describe("the Kraken queue and single flight across processes", () => {
-  it("keeps >= 1.1 s between requests on one key by default, as the exchange sees it", async () => {
+  it("keeps >= 1.1 s between requests on one key by default, across five --no-cache runs at once", async () => {
+    // Regression: --no-cache dropped the lane's cross-process lock, and five parallel runs on one
+    // key sent nonces out of order (EAPI:Invalid nonce).
     const s = await scratch();
     const shared = seedAccount(emulator, "kraken", { USD: "5" });
     const account = { broker: "kraken", credentials: shared, apiUrl: emulator.urls.kraken };
-    await writeJson(join(s.config, "platform.json"), { brokers: [account] });
     await writeJson(join(s.config, "users", "x.json"), { user_id: "x", brokers: [account] });
-    await writeJson(join(s.config, "users", "y.json"), { user_id: "y", brokers: [account] });
-    const result = await runCli(["--config-dir", s.config, "--cache-dir", s.cache, "--json"], {
-      cwd: s.dir,
-    });
-    expect(result.code).toBe(0);
+    const args = ["--config-dir", s.config, "--cache-dir", s.cache, "--json", "--no-cache"];
+    const runs = await Promise.all(
+      Array.from({ length: 5 }, () => runCli([...args, "--valuation", "cash"], { cwd: s.dir })),
+    );
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0, 0]);
     const sent = emulator.requests.filter((r) => r.apiKey === shared.apiKey);
-    expect(sent).toHaveLength(3);
+    expect(sent).toHaveLength(5);
+    expect(sent.map((r) => r.error)).toEqual([null, null, null, null, null]);
     for (const gap of gaps(sent.map((r) => r.startedAt))) expect(gap).toBeGreaterThanOrEqual(1100);
-    expect(sent.every((r) => r.error === null)).toBe(true);
+    // Nothing was kept but the lane's own locks and marks.
+    expect((await readdir(s.cache)).filter((f) => f !== "locks")).toEqual([]);
+  });
+
+  it("--refresh keeps the lane too: parallel refreshes on one key never overlap", async () => {
+    const s = await scratch();
+    const shared = seedAccount(emulator, "kraken", { USD: "5" });
+    const account = { broker: "kraken", credentials: shared, apiUrl: emulator.urls.kraken };
+    await writeJson(join(s.config, "users", "x.json"), { user_id: "x", brokers: [account] });
+    const args = ["--config-dir", s.config, "--cache-dir", s.cache, "--json", "--refresh"];
+    const flags = [...args, "--valuation", "cash", "--kraken-spacing", "300"];
+    const runs = await Promise.all([1, 2, 3].map(() => runCli(flags, { cwd: s.dir })));
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0]);
+    const sent = emulator.requests.filter((r) => r.apiKey === shared.apiKey);
+    expect(sent.map((r) => r.error)).toEqual(sent.map(() => null));
+    for (const gap of gaps(sent.map((r) => r.startedAt))) expect(gap).toBeGreaterThanOrEqual(300);
   });
 
   it("two runs started together make one request per account and no invalid nonce", async () => {
@@ -125,10 +148,10 @@ describe("the Kraken queue and single flight across processes", () => {
     const [a, b] = await Promise.all([runCli(args, { cwd: s.dir }), runCli(args, { cwd: s.dir })]);
     expect([a.code, b.code]).toEqual([0, 0]);
     expect(JSON.parse(a.stdout).summary).toEqual(JSON.parse(b.stdout).summary);
-    expect(emulator.requests).toHaveLength(8);
+    expect(privateRequests()).toHaveLength(8);
     expect(emulator.requests.filter((r) => r.error !== null)).toEqual([]);
     const perKey = new Map<string, number>();
-    for (const r of emulator.requests)
+    for (const r of privateRequests())
       perKey.set(r.apiKey ?? "", (perKey.get(r.apiKey ?? "") ?? 0) + 1);
     expect([...perKey.values()].every((n) => n === 1)).toBe(true);
   });
@@ -159,9 +182,9 @@ describe("crash safety of cache writes", () => {
       import { DiskBalanceCache } from ${JSON.stringify(join(ROOT, "dist", "cache", "balance-cache.js"))};
       const cache = new DiskBalanceCache(${JSON.stringify(s.cache)});
       const assets = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => ["A" + i, { free: "1", used: "0", total: "1", usdCents: null }]));
-      const balance = { broker: "kraken", status: "ok", message: null, usdCents: 1, valuation: "cash", assets, unpriced: [], fetchedAt: new Date().toISOString(), requests: 1 };
+      const balance = { broker: "kraken", status: "ok", message: null, usdCents: 1n, valuation: "cash", environment: "live", basis: "cash", assets, unpriced: [], fetchedAt: new Date().toISOString(), requests: 1 };
       process.stdout.write("ready\\n");
-      for (let i = 0; ; i++) await cache.write("kraken-" + (i % 4), { ...balance, usdCents: i });
+      for (let i = 0; ; i++) await cache.write("kraken-" + (i % 4), { ...balance, usdCents: BigInt(i) });
     `;
     const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
       stdio: ["ignore", "pipe", "inherit"],

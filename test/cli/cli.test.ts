@@ -13,6 +13,9 @@ beforeAll(async () => {
 afterAll(() => emulator.close());
 beforeEach(() => emulator.clearRequests());
 
+/** Balance requests only: the default `total` valuation adds public price look-ups. */
+const privateRequests = () => emulator.requests.filter((r) => r.apiKey !== null);
+
 interface Setup {
   dir: string;
   config: string;
@@ -91,7 +94,7 @@ describe("the report, as a real process against the emulator", () => {
     // biome-ignore lint/suspicious/noControlCharactersInRegex: no colour when stdout is a pipe
     expect(stdout).not.toMatch(/\u001b\[/);
     // One request per Kraken/Coinbase account.
-    expect(emulator.requests).toHaveLength(5);
+    expect(privateRequests()).toHaveLength(5);
   });
 
   it("--json is one document on stdout, field by field, amounts exact to the cent", async () => {
@@ -107,7 +110,7 @@ describe("the report, as a real process against the emulator", () => {
       users: { alice: { coinbase: 0.1, kraken: 0.2 }, bob: { kraken: 2500 } },
     });
     expect(0.1 + 0.2).not.toBe(0.3);
-    expect(doc.summary).toEqual({
+    expect(doc.summary).toMatchObject({
       platform_total: 6913.46,
       user_totals: { alice: 0.3, bob: 2500 },
       total_user_capital: 2500.3,
@@ -143,7 +146,7 @@ describe("the report, as a real process against the emulator", () => {
     emulator.setFault("kraken", s.keys.KRAKEN_USER_BOB?.apiKey as string, { kind: "revoked" });
     const table = await cli(s, ["--no-cache"]);
     expect(table.code).toBe(3);
-    expect(table.stdout).toMatch(/KRAKEN +\$0\.00 {2}✗ auth failed: kraken rejected the API key/);
+    expect(table.stdout).toMatch(/KRAKEN +— {2}✗ auth failed: kraken rejected the API key/);
     expect(table.stdout).toContain("   TOTAL                $6,913.46");
     expect(table.stdout).toContain("did not answer: the totals are partial");
     const json = await cli(s, ["--json", "--no-cache"]);
@@ -190,9 +193,9 @@ describe("the report, as a real process against the emulator", () => {
     const shown = await cli(s, ["--include-disabled", "--no-cache"]);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(/👤 User: zed ○ disabled/);
-    expect(shown.stdout).toMatch(/COINBASE +\$0\.00 {2}○ disabled/);
+    expect(shown.stdout).toMatch(/COINBASE +\S+ {2}○ disabled/);
     expect(shown.stdout).toContain("   Total Users:           2");
-    expect(emulator.requests).toHaveLength(5);
+    expect(privateRequests()).toHaveLength(5);
   });
 
   it("--status shows each account's connection and which variable supplied the key", async () => {
@@ -281,7 +284,7 @@ describe("configuration errors: named file, field and fix; exit 2", () => {
     expect(flag.stderr).toMatch(/unknown option '--frobnicate'/);
     const value = await runCli(["--timeout", "soon"], { cwd: s.dir });
     expect(value.code).toBe(2);
-    expect(value.stderr).toMatch(/--timeout must be a positive number/);
+    expect(value.stderr).toMatch(/--timeout takes a number from 0\.1 to 600 seconds/);
   });
 
   it("with users but no user brokers, says so with the fixes", async () => {
@@ -329,19 +332,16 @@ describe("settings and the cache directory", () => {
 
   it("a cache directory that cannot be created costs a warning, not the report", async () => {
     const s = await guideSetup();
+    await writeFile(join(s.dir, "a-file"), "");
     const result = await runCli(
-      ["--config-dir", s.config, "--cache-dir", "/dev/null/cache", "--json"],
-      {
-        cwd: s.dir,
-        env: s.env,
-      },
+      ["--config-dir", s.config, "--cache-dir", join(s.dir, "a-file", "cache"), "--json"],
+      { cwd: s.dir, env: s.env },
     );
     expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/warning: .*\/dev\/null\/cache/);
+    expect(result.stderr).toMatch(/warning: .*a-file\/cache/);
     expect(JSON.parse(result.stdout).summary.platform_total).toBe(6913.46);
   });
 });
-
 describe("secrets", () => {
   it("appear in no output, diagnostic or cache file, whatever happens", async () => {
     const s = await guideSetup();

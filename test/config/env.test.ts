@@ -8,6 +8,8 @@ import {
   isOnlyEnvRefs,
   lookupEnvCredentials,
   parseDotEnv,
+  parseEnvBoolean,
+  userEnvIds,
 } from "../../src/config/env.js";
 
 describe("parseDotEnv", () => {
@@ -87,14 +89,30 @@ describe("${VAR} references", () => {
 });
 
 describe("credential variable families", () => {
-  it("tries the full user id, then its first segment", () => {
+  it("tries the user id up to its first '_', then the full id, as the original does", () => {
     expect(credentialFamilies("kraken", "user", "daivon_frazier")).toEqual([
-      "KRAKEN_USER_DAIVON_FRAZIER",
       "KRAKEN_USER_DAIVON",
+      "KRAKEN_USER_DAIVON_FRAZIER",
     ]);
     expect(credentialFamilies("kraken", "user", "alice")).toEqual(["KRAKEN_USER_ALICE"]);
     expect(credentialFamilies("coinbase", "user", "john.doe@x")).toEqual([
       "COINBASE_USER_JOHN_DOE_X",
+    ]);
+  });
+
+  it("reads '-' as '_' and drops a leading user_, then tries the id as written", () => {
+    expect(userEnvIds("tania-gilbert")).toEqual(["TANIA", "TANIA_GILBERT"]);
+    expect(userEnvIds("user_daivon_frazier")).toEqual([
+      "DAIVON",
+      "DAIVON_FRAZIER",
+      "USER_DAIVON_FRAZIER",
+    ]);
+    expect(userEnvIds("user_")).toEqual(["USER", "USER_"]);
+    // The case trap: these three users all reach KRAKEN_USER_BOB_*.
+    expect(["Bob", "bob", "bob_smith"].map((id) => userEnvIds(id)[0])).toEqual([
+      "BOB",
+      "BOB",
+      "BOB",
     ]);
   });
 
@@ -108,7 +126,11 @@ describe("credential variable families", () => {
 
   it("never pairs a key and a secret from different families", () => {
     const env = { KRAKEN_PLATFORM_API_KEY: "pk", KRAKEN_MASTER_API_SECRET: "ms" };
-    const found = lookupEnvCredentials(env, credentialFamilies("kraken", "platform", "platform"));
+    const found = lookupEnvCredentials(
+      env,
+      "kraken",
+      credentialFamilies("kraken", "platform", "platform"),
+    );
     expect(found.credentials).toBeNull();
     expect(found.explain).toEqual({
       source: "none",
@@ -133,15 +155,106 @@ describe("credential variable families", () => {
       COINBASE_MASTER_API_PASSPHRASE: "mp",
       COINBASE_API_PASSPHRASE: "plain",
     };
-    const found = lookupEnvCredentials(env, credentialFamilies("coinbase", "platform", "platform"));
+    const found = lookupEnvCredentials(
+      env,
+      "coinbase",
+      credentialFamilies("coinbase", "platform", "platform"),
+    );
     expect(found.credentials).toEqual({ apiKey: "mk", secret: "ms", password: "mp" });
     expect(found.explain.used).toBe("COINBASE_MASTER_API_KEY");
     expect(found.explain.source).toBe("env");
+    expect(found.names).toEqual({
+      apiKey: "COINBASE_MASTER_API_KEY",
+      secret: "COINBASE_MASTER_API_SECRET",
+      password: "COINBASE_MASTER_API_PASSPHRASE",
+    });
+  });
+
+  it("takes a Coinbase secret from _API_SECRET or else _PEM_CONTENT, and lists both as tried", () => {
+    const families = credentialFamilies("coinbase", "user", "tania_gilbert");
+    const found = lookupEnvCredentials(
+      { COINBASE_USER_TANIA_API_KEY: "k", COINBASE_USER_TANIA_PEM_CONTENT: "pem" },
+      "coinbase",
+      families,
+    );
+    expect(found.credentials).toEqual({ apiKey: "k", secret: "pem" });
+    expect(found.names?.secret).toBe("COINBASE_USER_TANIA_PEM_CONTENT");
+    expect(found.explain.tried).toEqual([
+      "COINBASE_USER_TANIA_API_KEY",
+      "COINBASE_USER_TANIA_API_SECRET",
+      "COINBASE_USER_TANIA_PEM_CONTENT",
+    ]);
+    const both = lookupEnvCredentials(
+      { COINBASE_API_KEY: "k", COINBASE_API_SECRET: "s", COINBASE_PEM_CONTENT: "pem" },
+      "coinbase",
+      credentialFamilies("coinbase", "platform", "platform"),
+    );
+    expect(both.credentials?.secret).toBe("s");
+  });
+
+  it("reads OKX passphrases under _API_PASSPHRASE or _PASSPHRASE and lists them as tried", () => {
+    const user = lookupEnvCredentials(
+      { OKX_USER_BOB_API_KEY: "k", OKX_USER_BOB_API_SECRET: "s", OKX_USER_BOB_PASSPHRASE: "p" },
+      "okx",
+      credentialFamilies("okx", "user", "bob_smith"),
+    );
+    expect(user.credentials).toEqual({ apiKey: "k", secret: "s", password: "p" });
+    expect(user.explain.tried).toEqual([
+      "OKX_USER_BOB_API_KEY",
+      "OKX_USER_BOB_API_SECRET",
+      "OKX_USER_BOB_API_PASSPHRASE",
+      "OKX_USER_BOB_PASSPHRASE",
+    ]);
+    const platform = lookupEnvCredentials(
+      { OKX_API_KEY: "k", OKX_API_SECRET: "s", OKX_API_PASSPHRASE: "p1", OKX_PASSPHRASE: "p2" },
+      "okx",
+      credentialFamilies("okx", "platform", "platform"),
+    );
+    expect(platform.credentials?.password).toBe("p1");
+    expect(platform.names?.password).toBe("OKX_API_PASSPHRASE");
+  });
+
+  it("names later families that are set to other values", () => {
+    const env = {
+      KRAKEN_PLATFORM_API_KEY: "a",
+      KRAKEN_PLATFORM_API_SECRET: "s",
+      KRAKEN_MASTER_API_KEY: "a",
+      KRAKEN_MASTER_API_SECRET: "s",
+      KRAKEN_API_KEY: "b",
+      KRAKEN_API_SECRET: "s",
+    };
+    const found = lookupEnvCredentials(
+      env,
+      "kraken",
+      credentialFamilies("kraken", "platform", "platform"),
+    );
+    expect(found.shadowed).toEqual(["KRAKEN"]);
   });
 
   it("infers a platform broker from any of its credential variables", () => {
     expect(hasPlatformEnvCredentials({ ALPACA_MASTER_API_SECRET: "x" }, "alpaca")).toBe(true);
     expect(hasPlatformEnvCredentials({ ALPACA_USER_BOB_API_KEY: "x" }, "alpaca")).toBe(false);
     expect(hasPlatformEnvCredentials({ ALPACA_API_URL: "http://x" }, "alpaca")).toBe(false);
+    expect(hasPlatformEnvCredentials({ COINBASE_PEM_CONTENT: "x" }, "coinbase")).toBe(true);
+    expect(hasPlatformEnvCredentials({ OKX_PASSPHRASE: "x" }, "okx")).toBe(true);
+  });
+});
+
+describe("parseEnvBoolean", () => {
+  it.each([
+    ["true", true],
+    ["TRUE", true],
+    ["1", true],
+    ["Yes", true],
+    [" false ", false],
+    ["0", false],
+    ["NO", false],
+    [undefined, undefined],
+    ["  ", undefined],
+    ["on", "invalid"],
+    ["y", "invalid"],
+    ["2", "invalid"],
+  ])("reads %j as %j", (value, expected) => {
+    expect(parseEnvBoolean(value)).toBe(expected);
   });
 });

@@ -15,6 +15,10 @@ function load(root: string, env: Env = {}, extra: Partial<LoadConfigOptions> = {
 
 const userFile = (root: string, name: string) => join(root, "config", "users", name);
 
+/** Kraken secrets are base64; these stand in for real ones. */
+const K1 = Buffer.from("kraken secret one").toString("base64");
+const K2 = Buffer.from("kraken secret two").toString("base64");
+
 describe("user file forms", () => {
   it("reads the new form: defaults, case-normalised broker ids, options and sources", async () => {
     const root = await writeTree({
@@ -62,14 +66,14 @@ describe("user file forms", () => {
     });
     const config = await load(root, {
       KRAKEN_USER_DAIVON_API_KEY: "k",
-      KRAKEN_USER_DAIVON_API_SECRET: "s",
+      KRAKEN_USER_DAIVON_API_SECRET: K1,
     });
     expect(config.problems).toEqual([]);
     expect(config.users.map((u) => [u.id, u.name, u.brokers.map((b) => b.broker)])).toEqual([
       ["daivon_frazier", "Daivon Frazier", ["kraken"]],
       ["tania", null, ["alpaca"]],
     ]);
-    expect(config.users[0]?.brokers[0]?.credentials).toEqual({ apiKey: "k", secret: "s" });
+    expect(config.users[0]?.brokers[0]?.credentials).toEqual({ apiKey: "k", secret: K1 });
   });
 
   it("reads the original list form: one user on one broker per element", async () => {
@@ -124,12 +128,13 @@ describe("user file forms", () => {
     expect(config.users.map((u) => u.id)).toEqual(["Bob", "amy", "zed"]);
   });
 
-  it("warns about non-JSON files in users/ and skips them", async () => {
+  it("warns about files that are not JSON or YAML in users/ and skips them", async () => {
     const root = await writeTree({
       "config/users/alice.json": { user_id: "alice", brokers: [] },
       "config/users/alice.json.bak": "{}",
       "config/users/README.md": "docs",
       "config/users/.gitkeep": "",
+      "config/users/user.yaml.example": "broker: KRAKEN\napi_key: YOUR_API_KEY_HERE\n",
     });
     const config = await load(root);
     expect(config.users.map((u) => u.id)).toEqual(["alice"]);
@@ -137,7 +142,7 @@ describe("user file forms", () => {
       {
         code: "ignored_file",
         file: userFile(root, "alice.json.bak"),
-        message: "is not a .json file; ignored",
+        message: "is not a .json, .yaml or .yml file; ignored",
       },
     ]);
   });
@@ -226,52 +231,69 @@ describe("credentials from the environment", () => {
     [`config/users/${id}.json`]: { user_id: id, brokers: [{ broker: "kraken" }] },
   });
 
-  it("prefers the full user id over its first segment", async () => {
+  it("prefers the first segment of the user id, as the original does, and warns when both differ", async () => {
     const root = await writeTree(kraken("daivon_frazier"));
     const config = await load(root, {
       KRAKEN_USER_DAIVON_FRAZIER_API_KEY: "full-key",
-      KRAKEN_USER_DAIVON_FRAZIER_API_SECRET: "full-secret",
+      KRAKEN_USER_DAIVON_FRAZIER_API_SECRET: K2,
       KRAKEN_USER_DAIVON_API_KEY: "first-key",
-      KRAKEN_USER_DAIVON_API_SECRET: "first-secret",
+      KRAKEN_USER_DAIVON_API_SECRET: K1,
     });
     const broker = config.users[0]?.brokers[0];
-    expect(broker?.credentials).toEqual({ apiKey: "full-key", secret: "full-secret" });
+    expect(broker?.credentials).toEqual({ apiKey: "first-key", secret: K1 });
     expect(broker?.credentialsExplain).toEqual({
       source: "env",
-      tried: ["KRAKEN_USER_DAIVON_FRAZIER_API_KEY", "KRAKEN_USER_DAIVON_FRAZIER_API_SECRET"],
-      used: "KRAKEN_USER_DAIVON_FRAZIER_API_KEY",
+      tried: ["KRAKEN_USER_DAIVON_API_KEY", "KRAKEN_USER_DAIVON_API_SECRET"],
+      used: "KRAKEN_USER_DAIVON_API_KEY",
     });
+    expect(config.warnings).toEqual([
+      {
+        code: "shadowed_credentials",
+        file: "environment",
+        message: expect.stringContaining(
+          "KRAKEN_USER_DAIVON_* and KRAKEN_USER_DAIVON_FRAZIER_* are all set, to different keys; using KRAKEN_USER_DAIVON_*",
+        ),
+      },
+    ]);
+    expect(config.problems).toEqual([]);
   });
 
-  it("falls back to the first segment of the user id, with the passphrase as password", async () => {
+  it("does not warn when both families hold the same key and secret", async () => {
     const root = await writeTree(kraken("daivon_frazier"));
     const config = await load(root, {
-      KRAKEN_USER_DAIVON_FRAZIER_API_KEY: "full-key-without-secret",
-      KRAKEN_USER_DAIVON_API_KEY: "first-key",
-      KRAKEN_USER_DAIVON_API_SECRET: "first-secret",
-      KRAKEN_USER_DAIVON_API_PASSPHRASE: "first-pass",
+      KRAKEN_USER_DAIVON_FRAZIER_API_KEY: "same",
+      KRAKEN_USER_DAIVON_FRAZIER_API_SECRET: K1,
+      KRAKEN_USER_DAIVON_API_KEY: "same",
+      KRAKEN_USER_DAIVON_API_SECRET: K1,
+    });
+    expect(config.warnings).toEqual([]);
+  });
+
+  it("falls back to the full user id, with the passphrase as password", async () => {
+    const root = await writeTree(kraken("daivon_frazier"));
+    const config = await load(root, {
+      KRAKEN_USER_DAIVON_API_KEY: "first-key-without-secret",
+      KRAKEN_USER_DAIVON_FRAZIER_API_KEY: "full-key",
+      KRAKEN_USER_DAIVON_FRAZIER_API_SECRET: K2,
+      KRAKEN_USER_DAIVON_FRAZIER_API_PASSPHRASE: "full-pass",
     });
     const broker = config.users[0]?.brokers[0];
-    expect(broker?.credentials).toEqual({
-      apiKey: "first-key",
-      secret: "first-secret",
-      password: "first-pass",
-    });
+    expect(broker?.credentials).toEqual({ apiKey: "full-key", secret: K2, password: "full-pass" });
     expect(broker?.credentialsExplain).toEqual({
       source: "env",
       tried: [
-        "KRAKEN_USER_DAIVON_FRAZIER_API_KEY",
-        "KRAKEN_USER_DAIVON_FRAZIER_API_SECRET",
         "KRAKEN_USER_DAIVON_API_KEY",
         "KRAKEN_USER_DAIVON_API_SECRET",
+        "KRAKEN_USER_DAIVON_FRAZIER_API_KEY",
+        "KRAKEN_USER_DAIVON_FRAZIER_API_SECRET",
       ],
-      used: "KRAKEN_USER_DAIVON_API_KEY",
+      used: "KRAKEN_USER_DAIVON_FRAZIER_API_KEY",
     });
   });
 
   it("reports no credentials with every name tried when nothing is set", async () => {
     const root = await writeTree(kraken("bob"));
-    const config = await load(root, { KRAKEN_API_KEY: "platform-only", KRAKEN_API_SECRET: "x" });
+    const config = await load(root, { KRAKEN_API_KEY: "platform-only", KRAKEN_API_SECRET: K1 });
     const broker = config.users[0]?.brokers[0];
     expect(broker?.credentials).toBeNull();
     expect(broker?.credentialsExplain).toEqual({
@@ -328,13 +350,16 @@ describe("credentials from the environment", () => {
 
   it("infers the platform's brokers from the environment when platform.json is absent", async () => {
     const root = await writeTree({ "config/users/bob.json": { user_id: "bob", brokers: [] } });
-    expect(ENV_BROKERS).toEqual(["coinbase", "kraken", "alpaca"]);
+    expect(ENV_BROKERS).toEqual(["coinbase", "kraken", "alpaca", "okx", "binance"]);
     const config = await load(root, {
       ALPACA_API_KEY: "a",
       ALPACA_API_SECRET: "as",
       KRAKEN_MASTER_API_KEY: "only-a-key",
-      BINANCE_API_KEY: "not-an-env-broker",
+      BINANCE_API_KEY: "b",
       BINANCE_API_SECRET: "x",
+      OKX_PASSPHRASE: "only-a-passphrase",
+      BYBIT_API_KEY: "not-an-env-broker",
+      BYBIT_API_SECRET: "x",
     });
     expect(config.platform).toMatchObject({ id: "platform", name: null, sources: ["env"] });
     expect(
@@ -342,6 +367,8 @@ describe("credentials from the environment", () => {
     ).toEqual([
       ["kraken", "env", false],
       ["alpaca", "env", true],
+      ["okx", "env", false],
+      ["binance", "env", true],
     ]);
   });
 
@@ -408,7 +435,7 @@ describe("${VAR} references in config files", () => {
     const config = await load(root, {
       ALICE_CB_KEY: "ck",
       KRAKEN_USER_ALICE_API_KEY: "kk",
-      KRAKEN_USER_ALICE_API_SECRET: "ks",
+      KRAKEN_USER_ALICE_API_SECRET: K1,
     });
     expect(config.problems).toEqual([
       expect.objectContaining({
@@ -422,7 +449,7 @@ describe("${VAR} references in config files", () => {
     const [coinbase, kraken] = config.users[0]?.brokers ?? [];
     expect(coinbase?.credentials).toBeNull();
     expect(coinbase?.credentialsExplain.used).toBeNull();
-    expect(kraken?.credentials).toEqual({ apiKey: "kk", secret: "ks" });
+    expect(kraken?.credentials).toEqual({ apiKey: "kk", secret: K1 });
   });
 });
 
@@ -636,7 +663,7 @@ describe("enabled and includeDisabled", () => {
 });
 
 describe("directories", () => {
-  const platformEnv = { KRAKEN_API_KEY: "k", KRAKEN_API_SECRET: "s" };
+  const platformEnv = { KRAKEN_API_KEY: "k", KRAKEN_API_SECRET: K1 };
 
   it("accepts a missing config dir when the env provides a platform", async () => {
     const root = await writeTree({});
@@ -720,7 +747,12 @@ describe.skipIf(process.platform === "win32")("file permissions", () => {
       {
         "config/users/alice.json": literal,
         "config/users/bob.json": refsOnly,
-        "config/users/carol.json": { ...literal, user_id: "carol" },
+        "config/users/carol.json": {
+          user_id: "carol",
+          brokers: [
+            { broker: "kraken", credentials: { apiKey: "other-key", secret: "${SECRET}" } },
+          ],
+        },
       },
       {
         "config/users/alice.json": 0o644,
@@ -728,7 +760,7 @@ describe.skipIf(process.platform === "win32")("file permissions", () => {
         "config/users/carol.json": 0o600,
       },
     );
-    const config = await load(root, { KEY: "k", SECRET: "s" });
+    const config = await load(root, { KEY: "k", SECRET: K1 });
     expect(config.warnings).toHaveLength(1);
     expect(config.warnings[0]).toMatchObject({
       code: "insecure_permissions",
@@ -912,12 +944,14 @@ describe("the shipped example config", () => {
       COINBASE_API_KEY: "ck",
       COINBASE_API_SECRET: "cs",
       KRAKEN_USER_ALICE_API_KEY: "ak",
-      KRAKEN_USER_ALICE_API_SECRET: "as",
+      KRAKEN_USER_ALICE_API_SECRET: K1,
     };
     const config = await loadConfig({ configDir, env, loadDotEnv: false });
     expect(config.problems).toEqual([]);
     expect(config.warnings).toEqual([]);
-    const shape = [config.platform, ...config.users].map((a) => [
+    // Other example users may be added beside these (carol on binance, ...).
+    const known = config.users.filter((u) => ["alice", "bob"].includes(u.id));
+    const shape = [config.platform, ...known].map((a) => [
       a?.id,
       a?.brokers.map((b) => [b.broker, b.credentials?.apiKey ?? null]),
     ]);
@@ -951,6 +985,10 @@ describe("module boundaries", () => {
       const imports = [...text.matchAll(/from "([^"]+)"/g)].map((m) => m[1]);
       for (const spec of imports)
         expect(spec).toMatch(/^(zod|node:.*|\.\/[a-z-]+\.js|\.\.\/brokers\/types\.js)$/);
+      // The YAML parser only on demand, and only from yaml.ts; ccxt never (broker-ids.ts only
+      // resolves its path).
+      const dynamic = [...text.matchAll(/import\("([^"]+)"\)/g)].map((m) => m[1]);
+      expect(dynamic).toEqual(name === "yaml.ts" ? ["yaml"] : []);
     }
   });
 });

@@ -5,8 +5,10 @@ import {
   type Emulator,
   type ExchangeId,
   newAlpacaKey,
+  newBinanceKey,
   newCoinbaseCdpKey,
   newKrakenKey,
+  newOkxKey,
   startEmulator,
 } from "../../src/emulator/index.js";
 
@@ -18,10 +20,12 @@ beforeAll(async () => {
 
 afterAll(() => emulator.close());
 
-const KEYS = {
+const KEYS: Record<ExchangeId, () => { apiKey: string; secret: string; passphrase?: string }> = {
   kraken: newKrakenKey,
   coinbase: () => newCoinbaseCdpKey("es256"),
   alpaca: newAlpacaKey,
+  binance: newBinanceKey,
+  okx: newOkxKey,
 };
 
 interface Client {
@@ -38,7 +42,12 @@ function client(id: ExchangeId, timeout = 10_000): Client {
     ...key,
     balances: { USD: { free: "10" }, BTC: { free: "1" } },
   });
-  const exchange = new ccxt[id]({ ...key, enableRateLimit: false, timeout });
+  const exchange = new ccxt[id]({
+    ...key,
+    password: key.passphrase,
+    enableRateLimit: false,
+    timeout,
+  });
   exchange.urls.api = rebaseApiUrls(exchange.urls.api, emulator.urls[id]) as never;
   exchange.setMarkets({});
   let nonce = Date.now();
@@ -50,6 +59,8 @@ function client(id: ExchangeId, timeout = 10_000): Client {
   const read = (): Promise<unknown> => {
     if (id === "kraken") return api.privatePostBalanceEx?.() ?? Promise.reject();
     if (id === "coinbase") return api.v3PrivateGetBrokerageAccounts?.() ?? Promise.reject();
+    if (id === "binance") return api.privateGetAccount?.() ?? Promise.reject();
+    if (id === "okx") return api.privateGetAccountBalance?.() ?? Promise.reject();
     return api.traderPrivateGetV2Account?.() ?? Promise.reject();
   };
   return { exchange, apiKey: key.apiKey, read };

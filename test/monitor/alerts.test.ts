@@ -5,6 +5,7 @@ import {
   type Observation,
   samplesFromReport,
   thresholdsFor,
+  usdNumberToCents,
 } from "../../src/monitor/alerts.js";
 import type { ActiveAlert, SeriesKey } from "../../src/monitor/history.js";
 import { buildReport } from "../../src/report/model.js";
@@ -12,25 +13,29 @@ import { row, user } from "../report/fixtures.js";
 
 const KEY: SeriesKey = { kind: "user", account: "alice", broker: "kraken" };
 
-function obs(current: number | null, previous: number | null, extra: Partial<Observation> = {}) {
+function obs(
+  current: bigint | null,
+  previous: bigint | null,
+  extra: Partial<Observation> = {},
+): Observation {
   return {
     key: KEY,
     currentCents: current,
     previousCents: previous,
     referenceCents: previous,
-    thresholds: { lowCents: 10_000, dropPct: 20 },
+    thresholds: { lowCents: 10_000n, dropPct: 20 },
     ...extra,
   };
 }
 
 /** Feeds a sequence of figures through the evaluator, carrying the state like the store does. */
 function runSequence(
-  figures: (number | null)[],
+  figures: (bigint | null)[],
   renotifyMs: number | null = null,
   stepMs = 60_000,
 ) {
   let active: ActiveAlert[] = [];
-  let previous: number | null = null;
+  let previous: bigint | null = null;
   return figures.map((current, i) => {
     const result = evaluateAlerts([obs(current, previous)], active, {
       now: i * stepMs,
@@ -49,7 +54,7 @@ function runSequence(
 
 describe("evaluateAlerts", () => {
   it("fires LOW and DROP once at the transition, not while the condition holds", () => {
-    expect(runSequence([100_000, 5_000, 5_000, 4_000])).toEqual([
+    expect(runSequence([100_000n, 5_000n, 5_000n, 4_000n])).toEqual([
       [],
       ["BALANCE_LOW", "BALANCE_DROP"],
       [],
@@ -58,7 +63,7 @@ describe("evaluateAlerts", () => {
   });
 
   it("fires again after the condition ended and started again", () => {
-    expect(runSequence([100_000, 5_000, 50_000, 5_000])).toEqual([
+    expect(runSequence([100_000n, 5_000n, 50_000n, 5_000n])).toEqual([
       [],
       ["BALANCE_LOW", "BALANCE_DROP"],
       [],
@@ -67,20 +72,20 @@ describe("evaluateAlerts", () => {
   });
 
   it("a failed fetch is no figure: no drop to zero, no change of state", () => {
-    expect(runSequence([100_000, null, 100_000])).toEqual([[], [], []]);
+    expect(runSequence([100_000n, null, 100_000n])).toEqual([[], [], []]);
     // LOW holds before and after a failure: still only one alert.
-    expect(runSequence([5_000, null, 5_000])).toEqual([["BALANCE_LOW"], [], []]);
+    expect(runSequence([5_000n, null, 5_000n])).toEqual([["BALANCE_LOW"], [], []]);
   });
 
   it("re-notifies a lasting condition after the interval, marked as a repeat", () => {
-    expect(runSequence([5_000, 5_000, 5_000, 5_000], 120_000)).toEqual([
+    expect(runSequence([5_000n, 5_000n, 5_000n, 5_000n], 120_000)).toEqual([
       ["BALANCE_LOW"],
       [],
       ["BALANCE_LOW"],
       [],
     ]);
     const active: ActiveAlert[] = [{ type: "BALANCE_LOW", key: KEY, since: 0, notifiedAt: 0 }];
-    const [alert] = evaluateAlerts([obs(5_000, 5_000)], active, {
+    const [alert] = evaluateAlerts([obs(5_000n, 5_000n)], active, {
       now: 200_000,
       renotifyMs: 120_000,
     }).alerts;
@@ -88,20 +93,20 @@ describe("evaluateAlerts", () => {
   });
 
   it("measures a drop against the reference (the window's highest figure)", () => {
-    const slow = obs(70_000, 85_000, { referenceCents: 100_000 });
+    const slow = obs(70_000n, 85_000n, { referenceCents: 100_000n });
     const { alerts } = evaluateAlerts([slow], [], { now: 0, renotifyMs: null });
     expect(alerts).toEqual([
       expect.objectContaining({
         type: "BALANCE_DROP",
-        previousCents: 100_000,
-        currentCents: 70_000,
+        previousCents: 100_000n,
+        currentCents: 70_000n,
       }),
     ]);
   });
 
   it("clears an active alert whose threshold was removed", () => {
     const active: ActiveAlert[] = [{ type: "BALANCE_DROP", key: KEY, since: 0, notifiedAt: 0 }];
-    const result = evaluateAlerts([obs(1, 2, { thresholds: {} })], active, {
+    const result = evaluateAlerts([obs(1n, 2n, { thresholds: {} })], active, {
       now: 1,
       renotifyMs: null,
     });
@@ -111,12 +116,36 @@ describe("evaluateAlerts", () => {
 
 describe("droppedBy", () => {
   it("is exact at the boundary: more than, not equal", () => {
-    expect(droppedBy(100_000, 80_000, 20)).toBe(false);
-    expect(droppedBy(100_000, 79_999, 20)).toBe(true);
-    expect(droppedBy(100_00, 87_50, 12.5)).toBe(false);
-    expect(droppedBy(100_00, 87_49, 12.5)).toBe(true);
-    expect(droppedBy(0, 0, 20)).toBe(false);
-    expect(droppedBy(100, 150, 20)).toBe(false);
+    expect(droppedBy(100_000n, 80_000n, 20)).toBe(false);
+    expect(droppedBy(100_000n, 79_999n, 20)).toBe(true);
+    expect(droppedBy(100_00n, 87_50n, 12.5)).toBe(false);
+    expect(droppedBy(100_00n, 87_49n, 12.5)).toBe(true);
+    expect(droppedBy(0n, 0n, 20)).toBe(false);
+    expect(droppedBy(100n, 150n, 20)).toBe(false);
+  });
+});
+
+describe("amounts past 2^53", () => {
+  it("compare exactly: one cent below a floor of 2^63 cents is LOW, the floor itself is not", () => {
+    const floor = 2n ** 63n;
+    const low = evaluateAlerts([obs(floor - 1n, floor, { thresholds: { lowCents: floor } })], [], {
+      now: 0,
+      renotifyMs: null,
+    });
+    expect(low.alerts.map((a) => a.type)).toEqual(["BALANCE_LOW"]);
+    const at = evaluateAlerts([obs(floor, floor, { thresholds: { lowCents: floor } })], [], {
+      now: 0,
+      renotifyMs: null,
+    });
+    expect(at.alerts).toEqual([]);
+    // 9007199254740993 cents is not a JS number: a float would call this no drop at all.
+    expect(droppedBy(9_007_199_254_740_993n, 9_007_199_254_740_992n, 0)).toBe(true);
+  });
+
+  it("a config threshold is read through its decimal form; one too large is a floor nothing reaches", () => {
+    expect(usdNumberToCents(100.1)).toBe(10_010n);
+    expect(usdNumberToCents(0.07)).toBe(7n);
+    expect(usdNumberToCents(1e308)).toBeGreaterThan(10n ** 60n);
   });
 });
 
@@ -126,17 +155,17 @@ describe("samplesFromReport", () => {
       platform: null,
       users: [
         user("alice", [
-          row("kraken", 1000, { fetchedAt: "2026-01-21T15:59:59.000Z" }),
-          row("coinbase", 500, { status: "network_error", message: "down", source: "stale" }),
+          row("kraken", 1000n, { fetchedAt: "2026-01-21T15:59:59.000Z" }),
+          row("coinbase", 500n, { status: "network_error", message: "down", source: "stale" }),
         ]),
-        user("bob", [row("kraken", 700, { source: "cached", ageSeconds: 10 })]),
-        user("cat", [row("alpaca", 0, { status: "no_credentials" })]),
+        user("bob", [row("kraken", 700n, { source: "cached", ageSeconds: 10 })]),
+        user("cat", [row("alpaca", null, { status: "no_credentials", source: "none" })]),
       ],
       generatedAt: new Date("2026-01-21T16:00:00.000Z"),
     });
     const samples = samplesFromReport(report);
     expect(samples.map((s) => [s.account, s.broker, s.status, s.cents])).toEqual([
-      ["alice", "kraken", "ok", 1000],
+      ["alice", "kraken", "ok", 1000n],
       ["alice", "coinbase", "network_error", null],
       ["alice", null, "partial", null],
     ]);
@@ -146,12 +175,12 @@ describe("samplesFromReport", () => {
 
 describe("thresholdsFor", () => {
   const sources = {
-    flags: { lowCents: 10_000, dropPct: 20 },
+    flags: { lowCents: 10_000n, dropPct: 20 },
     brokers: new Map([["user:alice:kraken", { lowUsd: 50.1 }]]),
     totals: new Map([["user:alice", { dropPct: 10 }]]),
   };
   it("config overrides the flag field by field; totals take only the user file's", () => {
-    expect(thresholdsFor(KEY, sources)).toEqual({ lowCents: 5010, dropPct: 20 });
+    expect(thresholdsFor(KEY, sources)).toEqual({ lowCents: 5010n, dropPct: 20 });
     expect(thresholdsFor({ ...KEY, broker: "coinbase" }, sources)).toEqual(sources.flags);
     expect(thresholdsFor({ ...KEY, broker: null }, sources)).toEqual({ dropPct: 10 });
     expect(thresholdsFor({ kind: "user", account: "bob", broker: null }, sources)).toEqual({});

@@ -1,3 +1,4 @@
+import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../../src/emulator/index.js";
@@ -186,18 +187,81 @@ describe("history and alerts across cron runs", () => {
     // Thresholds from the config alone switch alerting on: the document carries `alerts`.
     const plain = await s.run(["--json"]);
     expect(JSON.parse(plain.stdout).alerts).toEqual([]);
-    // A history that cannot be written is a warning: the report is printed and the run exits 0.
+    // A history that cannot be written, with thresholds set (alice's config has one), fails the
+    // run loudly: the report is still printed, the file and the fix are named, exit 2.
     const unwritable = await s.run([
       "--json",
       "--state-dir",
       join(s.config, "users", "alice.json"),
     ]);
-    expect(unwritable.code).toBe(0);
+    expect(unwritable.code).toBe(2);
     expect(JSON.parse(unwritable.stdout).summary.user_totals).toEqual({ alice: 1500 });
-    expect(unwritable.stderr).toMatch(/^warning: history not recorded in .*alice\.json: /);
+    expect(unwritable.stderr).toMatch(
+      /^show-user-balances: alerts are off for this run: cannot use .*alice\.json\/history\.sqlite/m,
+    );
+    expect(unwritable.stderr).toMatch(/^ {2}fix: /m);
     const conflict = await s.run(["--no-history", "--alert-low", "1"]);
     expect(conflict.code).toBe(2);
     expect(conflict.stderr).toContain("--no-history");
+  });
+});
+
+describe("a history store that cannot be used", () => {
+  it("with thresholds: exit 2 naming the file and the fix, the report still printed; `history` says the same", async () => {
+    const s = await setup();
+    await mkdir(s.state, { recursive: true });
+    const file = join(s.state, "history.sqlite");
+    await writeFile(file, "not a database\n".repeat(200));
+    const run = await s.run(["--json", "--alert-low", "100"]);
+    expect(run.code).toBe(2);
+    const doc = JSON.parse(run.stdout);
+    expect(doc.summary.user_totals).toEqual({ alice: 1500 });
+    expect(doc).not.toHaveProperty("alerts");
+    expect(run.stderr).toContain(`${file} is not a usable history database`);
+    expect(run.stderr).toContain(`fix: move it aside (mv ${file} ${file}.bad)`);
+
+    const history = await s.history(["--json"]);
+    expect(history.code).toBe(2);
+    expect(history.stdout).toBe("");
+    expect(history.stderr).toContain(`${file} is not a usable history database`);
+    expect(history.stderr).not.toContain("internal error");
+
+    // Moved aside, it is recreated and alerts work again.
+    await rename(file, `${file}.bad`);
+    expect((await s.run(["--json", "--alert-low", "100"])).code).toBe(0);
+  });
+
+  it("without thresholds only the recording is lost: a warning, exit 0", async () => {
+    const s = await scratch();
+    const kraken = seedAccount(emulator, "kraken", { USD: "10" });
+    await writeJson(join(s.config, "users", "bo.json"), {
+      user_id: "bo",
+      brokers: [{ broker: "kraken", credentials: kraken, apiUrl: emulator.urls.kraken }],
+    });
+    const state = join(s.dir, "state");
+    await mkdir(state);
+    await writeFile(join(state, "history.sqlite"), "garbage".repeat(500));
+    const run = await runCli(
+      ["--config-dir", s.config, "--cache-dir", s.cache, "--state-dir", state, "--json"],
+      { cwd: s.dir },
+    );
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(
+      /^warning: history not recorded: .*history\.sqlite is not a usable/m,
+    );
+  });
+
+  it("a missing SQLite binding with thresholds: exit 2 with the fix, never a silent exit 0", async () => {
+    const s = await setup();
+    const broken = ["--require", join(ROOT, "test", "monitor", "no-sqlite.cjs")];
+    const run = await runCli(
+      [...s.common, "--kraken-spacing", "50", "--json", "--alert-drop", "20"],
+      { cwd: s.dir, nodeArgs: broken },
+    );
+    expect(run.code).toBe(2);
+    expect(JSON.parse(run.stdout).summary.user_count).toBe(1);
+    expect(run.stderr).toMatch(/the SQLite module \(better-sqlite3\) did not load/);
+    expect(run.stderr).toMatch(/fix: reinstall .*npm rebuild better-sqlite3/);
   });
 });
 
@@ -205,7 +269,7 @@ describe("--watch", () => {
   it("prints one JSON document per line and stops cleanly on SIGTERM with exit 0", async () => {
     const s = await setup();
     const { child, done } = spawnCli(
-      [...s.common, "--kraken-spacing", "50", "--cache-ttl", "0", "--json", "--watch", "0.2"],
+      [...s.common, "--kraken-spacing", "50", "--cache-ttl", "0", "--json", "--watch", "1"],
       { cwd: s.dir },
     );
     let seen = "";
@@ -230,7 +294,7 @@ describe("--watch", () => {
 
   it("as a table on a pipe, prints one report after another", async () => {
     const s = await setup();
-    const { child, done } = spawnCli([...s.common, "--kraken-spacing", "50", "--watch", "0.2"], {
+    const { child, done } = spawnCli([...s.common, "--kraken-spacing", "50", "--watch", "1"], {
       cwd: s.dir,
     });
     let seen = "";

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, stat } from "node:fs/promises";
+import { mkdtemp, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -14,7 +14,7 @@ import { loadSqlite } from "../../src/monitor/sqlite.js";
 
 const tmp = () => mkdtemp(join(tmpdir(), "sub-history-"));
 
-function sample(at: number, cents: number | null, extra: Partial<Sample> = {}): Sample {
+function sample(at: number, cents: bigint | null, extra: Partial<Sample> = {}): Sample {
   return {
     kind: "user",
     account: "alice",
@@ -23,7 +23,7 @@ function sample(at: number, cents: number | null, extra: Partial<Sample> = {}): 
     status: cents === null ? "network_error" : "ok",
     cents,
     valuation: "cash",
-    assets: cents === null ? null : { USD: { free: "1", used: "0", total: "1", usdCents: 100 } },
+    assets: cents === null ? null : { USD: { free: "1", used: "0", total: "1", usdCents: 100n } },
     ...extra,
   };
 }
@@ -47,14 +47,14 @@ describe("HistoryStore", () => {
     const store = HistoryStore.open(await tmp()) as HistoryStore;
     store.transaction(() =>
       store.record([
-        sample(1000, 50_000),
+        sample(1000, 50_000n),
         sample(2000, null),
-        sample(1500, 900, { kind: "platform", account: "platform", broker: "coinbase" }),
-        sample(2000, 75_000, { broker: null, status: "ok", assets: null }),
-        sample(2500, 1, { account: "bob" }),
+        sample(1500, 900n, { kind: "platform", account: "platform", broker: "coinbase" }),
+        sample(2000, 75_000n, { broker: null, status: "ok", assets: null }),
+        sample(2500, 1n, { account: "bob" }),
       ]),
     );
-    expect(store.lastFigure({ kind: "user", account: "alice", broker: "kraken" })).toBe(50_000);
+    expect(store.lastFigure({ kind: "user", account: "alice", broker: "kraken" })).toBe(50_000n);
     expect(store.highestSince({ kind: "user", account: "alice", broker: "kraken" }, 1001)).toBe(
       null,
     );
@@ -85,6 +85,72 @@ describe("HistoryStore", () => {
     store.close();
   });
 
+  it("keeps figures past 2^53 and past SQLite's 64-bit integers exact", async () => {
+    const store = HistoryStore.open(await tmp()) as HistoryStore;
+    const key = { kind: "user" as const, account: "alice", broker: "kraken" };
+    const past53 = 9_007_199_254_740_993n; // 2^53 + 1: no JS number holds it
+    const past63 = 2n ** 63n + 7n; // an INTEGER column would turn this into a REAL
+    store.transaction(() =>
+      store.record([
+        sample(1000, past63),
+        sample(2000, past53),
+        sample(3000, 5n, {
+          assets: { BTC: { free: "1", used: "0", total: "1", usdCents: past53 } },
+        }),
+      ]),
+    );
+    expect(store.lastFigure(key)).toBe(5n);
+    expect(store.highestSince(key, 0)).toBe(past63);
+    expect(store.highestSince(key, 1500)).toBe(past53);
+    const points = store.query({ since: 0 });
+    expect(points.map((p) => p.cents)).toEqual([past63, past53, 5n]);
+    expect(points[2]?.assets?.BTC?.usdCents).toBe(past53);
+    store.close();
+  });
+
+  it("migrates a schema-1 file: its integer cents read back as before", async () => {
+    const dir = await tmp();
+    const db = new (loadSqlite())(join(dir, HISTORY_FILE));
+    db.exec(`CREATE TABLE samples (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL,
+      account TEXT NOT NULL, broker TEXT NOT NULL, status TEXT NOT NULL, usd_cents INTEGER,
+      valuation TEXT, assets TEXT);
+      CREATE TABLE alert_state (type TEXT NOT NULL, kind TEXT NOT NULL, account TEXT NOT NULL,
+      broker TEXT NOT NULL, since INTEGER NOT NULL, notified_at INTEGER NOT NULL,
+      PRIMARY KEY (type, kind, account, broker));
+      INSERT INTO samples (at, kind, account, broker, status, usd_cents, valuation, assets)
+      VALUES (1, 'user', 'alice', 'kraken', 'ok', 123456, 'cash',
+        '{"USD":{"free":"1234.56","used":"0","total":"1234.56","usdCents":123456}}'),
+             (2, 'user', 'alice', 'kraken', 'network_error', NULL, 'cash', NULL);`);
+    db.pragma("user_version = 1");
+    db.close();
+    const store = HistoryStore.open(dir) as HistoryStore;
+    const points = store.query({ since: 0 });
+    expect(points.map((p) => p.cents)).toEqual([123_456n, null]);
+    expect(points[0]?.assets?.USD?.usdCents).toBe(123_456n);
+    expect(store.lastFigure({ kind: "user", account: "alice", broker: "kraken" })).toBe(123_456n);
+    store.close();
+  });
+
+  it("a corrupt file is a HistoryError naming the file and the fix (move it aside)", async () => {
+    const dir = await tmp();
+    await writeFile(
+      join(dir, HISTORY_FILE),
+      "this is not a database, it is a text file\n".repeat(100),
+    );
+    let caught: unknown;
+    try {
+      HistoryStore.open(dir);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(HistoryError);
+    expect(caught).toMatchObject({ code: "corrupt" });
+    expect((caught as HistoryError).message).toContain(join(dir, HISTORY_FILE));
+    expect((caught as HistoryError).hint).toMatch(
+      /^move it aside \(mv .*history\.sqlite .*\.bad\)/,
+    );
+  });
+
   it("refuses a database from a newer schema with a fix", async () => {
     const dir = await tmp();
     HistoryStore.open(dir)?.close();
@@ -103,7 +169,7 @@ describe("HistoryStore", () => {
       const store = HistoryStore.open(process.argv[1]);
       for (let i = 0; i < 50; i++) {
         store.transaction(() => store.record([{ kind: "user", account: "w" + process.argv[2], broker: "kraken",
-          at: i, status: "ok", cents: i, valuation: "cash", assets: null }]));
+          at: i, status: "ok", cents: BigInt(i), valuation: "cash", assets: null }]));
       }
       store.close();`;
     const run = (n: number) =>

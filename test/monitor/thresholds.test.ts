@@ -27,7 +27,7 @@ describe("alert thresholds in the config", () => {
     expect(alice?.alerts).toEqual({ lowUsd: 500, dropPct: 30 });
     expect(alice?.brokers.map((b) => b.alerts)).toEqual([{ lowUsd: 100.1 }, undefined]);
     expect(config.users.find((u) => u.id === "legacy")).not.toHaveProperty("alerts");
-    const sources = thresholdSources(config, { lowCents: 1 });
+    const sources = thresholdSources(config, { lowCents: 1n });
     expect([...sources.brokers.keys()]).toEqual(["platform:platform:kraken", "user:alice:kraken"]);
     expect([...sources.totals.keys()]).toEqual(["user:alice"]);
   });
@@ -56,7 +56,7 @@ describe("Monitor", () => {
     const config = await load(root);
     const report = buildReport({
       platform: null,
-      users: [user("alice", [row("kraken", 1000)])],
+      users: [user("alice", [row("kraken", 1000n)])],
       generatedAt: new Date("2026-01-21T16:00:00.000Z"),
     });
     const options = {
@@ -72,11 +72,14 @@ describe("Monitor", () => {
     const plain = new Monitor(config, options);
     expect(plain.observe(report)).toBeNull();
     plain.close();
-    const alerting = new Monitor(config, { ...options, flags: { lowCents: 5000 } });
+    const alerting = new Monitor(config, { ...options, flags: { lowCents: 5000n } });
     expect(alerting.observe(report)?.map((a) => a.type)).toEqual(["BALANCE_LOW"]);
     alerting.close();
     const store = HistoryStore.open(join(root, "state")) as HistoryStore;
-    expect(store.query({ since: 0, brokersOnly: true }).map((s) => s.cents)).toEqual([1000, 1000]);
+    expect(store.query({ since: 0, brokersOnly: true }).map((s) => s.cents)).toEqual([
+      1000n,
+      1000n,
+    ]);
     store.close();
   });
 });

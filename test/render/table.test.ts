@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderJson } from "../../src/render/json.js";
+import { renderAssets, renderStatus } from "../../src/render/status.js";
 import { loadPalette } from "../../src/render/style.js";
 import { renderTable } from "../../src/render/table.js";
 import { buildReport } from "../../src/report/model.js";
@@ -61,21 +62,45 @@ describe("renderTable", () => {
       platform: null,
       users: [
         user("carol", [
-          row("kraken", 0, { status: "auth_failed", message: "kraken rejected the API key" }),
-          row("coinbase", 0, {
+          row("kraken", null, { status: "auth_failed", message: "kraken rejected the API key" }),
+          row("coinbase", 0n, {
             status: "no_credentials",
             message: "no API credentials configured",
+            source: "none",
+            fetchedAt: null,
           }),
-          row("alpaca", 1234, { source: "cached", ageSeconds: 45 }),
+          row("alpaca", 1234n, { source: "cached", ageSeconds: 45 }),
         ]),
       ],
       generatedAt: new Date(),
     });
     const text = renderTable(report);
-    expect(text).toMatch(/KRAKEN +\$0\.00 {2}✗ auth failed: kraken rejected the API key/);
+    // Unknown is not zero: the failed row shows "—", the guide's "$0.00 ○ no credentials" stays.
+    expect(text).toMatch(/KRAKEN +— {2}✗ auth failed: kraken rejected the API key/);
     expect(text).toMatch(/COINBASE +\$0\.00 {2}○ no credentials/);
     expect(text).toMatch(/ALPACA +\$12\.34 {2}\(cached 45s ago\)/);
+    expect(text).toMatch(/SUBTOTAL +\$12\.34 {2}\(1 broker unknown: not included\)/);
+    expect(text).toContain("Not included:          1 broker account with no figure");
     expect(text).toContain("1 broker account did not answer: the totals are partial.");
+  });
+
+  it("prints amounts past 2^53 cents exactly, in the table and in JSON", () => {
+    const report = buildReport({
+      platform: null,
+      users: [
+        user("a", [row("kraken", 9007199254740993n)]),
+        user("b", [row("kraken", 1234567890123456789n)]),
+      ],
+      generatedAt: new Date(),
+    });
+    const text = renderTable(report);
+    expect(text).toContain("$90,071,992,547,409.93");
+    expect(text).toContain("$12,345,678,901,234,567.89");
+    const json = renderJson(report);
+    expect(json).toContain('"a": 90071992547409.93');
+    expect(json).toContain('"b": 12345678901234567.89');
+    expect(json).toContain('"total_user_capital": 12435750893781977.82');
+    expect(() => JSON.parse(json)).not.toThrow();
   });
 
   it("emits no ANSI escapes unless colour is asked for", async () => {
@@ -102,9 +127,78 @@ describe("renderJson", () => {
       total_user_capital: 3500,
       user_count: 2,
       average_per_user: 1750,
+      accounts_unknown: 0,
+      users_unknown: 0,
+      duplicate_usd: 0,
     });
     expect(doc.status.users.alice.kraken).toMatchObject({ state: "ok", source: "live" });
+    expect(renderJson(buildReport(guideAccounts()))).toContain('"platform_total": 6913.46,');
     expect(doc.partial).toBe(false);
     expect(doc.assets).toBeUndefined();
+  });
+});
+
+describe("terminal safety", () => {
+  it("prints names and messages from config and exchanges without escape sequences", () => {
+    const report = buildReport({
+      platform: {
+        kind: "platform",
+        id: "platform",
+        name: "Ops\u001b]0;pwned\u0007 \u001b[2J",
+        enabled: true,
+        rows: [],
+      },
+      users: [
+        user(
+          "eve",
+          [row("kraken", null, { status: "exchange_error", message: "bad\u001b[31m\u202e" })],
+          {
+            name: "Eve\u001b]8;;http://x\u001b\\link\u001b]8;;\u001b\\\nFAKE LINE",
+          },
+        ),
+      ],
+      generatedAt: new Date(),
+    });
+    const text = renderTable(report);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for what must not be there
+    expect(text).not.toMatch(/[\u001b\u0007\u009b\u202e]/);
+    expect(text).toContain("Ops");
+    expect(text).toContain("eve (Evelink FAKE LINE)");
+  });
+});
+
+describe("renderStatus and renderAssets", () => {
+  it("names a non-live environment and marks 'unpriced' only what the JSON lists", () => {
+    const report = buildReport({
+      platform: null,
+      users: [
+        user("a", [
+          row("alpaca", 100000n, { environment: "paper" }),
+          row("kraken", 5000n, {
+            valuation: "cash",
+            basis: "cash",
+            assets: {
+              USD: { free: "50", used: "0", total: "50", usdCents: 5000n },
+              BTC: { free: "1", used: "0", total: "1", usdCents: null },
+            },
+          }),
+          row("coinbase", 0n, {
+            unpriced: ["XYZ"],
+            assets: { XYZ: { free: "3", used: "0", total: "3", usdCents: null } },
+          }),
+        ]),
+      ],
+      generatedAt: new Date(),
+    });
+    const status = renderStatus(report);
+    expect(status).toContain("alpaca (paper)");
+    expect(status).not.toContain("kraken (live)");
+    const assets = renderAssets(report);
+    expect(assets).toMatch(/kraken +│ BTC .*│ — +│/);
+    expect(assets).toMatch(/coinbase +│ XYZ .*│ unpriced │/);
+    const doc = JSON.parse(renderJson(report, { assets: true }));
+    expect(doc.status.users.a.kraken.unpriced).toEqual([]);
+    expect(doc.status.users.a.coinbase.unpriced).toEqual(["XYZ"]);
+    expect(doc.status.users.a.alpaca.environment).toBe("paper");
   });
 });

@@ -1,13 +1,19 @@
 import type { AccountInput, BrokerRow } from "../../src/report/model.js";
 
 /** A live ok row worth `cents`. */
-export function row(broker: string, cents: number, extra: Partial<BrokerRow> = {}): BrokerRow {
+export function row(
+  broker: string,
+  cents: bigint | null,
+  extra: Partial<BrokerRow> = {},
+): BrokerRow {
   return {
     broker,
     status: "ok",
     message: null,
     usdCents: cents,
-    valuation: "cash",
+    valuation: "total",
+    environment: "live",
+    basis: "priced",
     assets: {},
     unpriced: [],
     fetchedAt: "2026-01-21T16:00:00.000Z",
@@ -35,11 +41,11 @@ export function guideAccounts() {
       id: "platform",
       name: "Nija System",
       enabled: true,
-      rows: [row("coinbase", 123456), row("kraken", 567890)],
+      rows: [row("coinbase", 123456n), row("kraken", 567890n)],
     },
     users: [
-      user("bob", [row("kraken", 250000)]),
-      user("alice", [row("coinbase", 25000), row("kraken", 75000)]),
+      user("bob", [row("kraken", 250000n)]),
+      user("alice", [row("coinbase", 25000n), row("kraken", 75000n)]),
     ],
     generatedAt: new Date(2026, 0, 21, 16, 0, 0),
   };

@@ -78,7 +78,8 @@ describe("the dashboard in Chromium", () => {
     );
     const failed = page.locator('[data-account="platform"] [data-broker="alpaca"]');
     expect(await failed.getAttribute("data-state")).toBe("auth_failed");
-    expect(await seen(failed)).toMatch(/ALPACA\s+\$0\.00\s+✗ auth failed: \S.+/);
+    // No figure and no older one: a dash, never $0.00.
+    expect(await seen(failed)).toMatch(/ALPACA\s+—\s+✗ auth failed: \S.+/);
 
     const alice = await text(page, '[data-account="user:alice"]');
     expect(alice).toMatch(/Alice\s+id: alice\s+\$1,000\.00/);
@@ -177,6 +178,18 @@ describe("the dashboard in Chromium", () => {
     await page.fill("#filter-user", "<img");
     expect(await page.locator("[data-account]").count()).toBe(1);
     expect(await page.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
+    expect(errors).toEqual([]);
+  });
+
+  it("shows a name without its BiDi overrides and control characters", async () => {
+    const s = await guideSetup(emulator, {
+      users: [{ id: "trent", name: "Tr\u202eent\u2066\u001b[31m Red\u0007", usd: "1.00" }],
+    });
+    const served = await serve(s);
+    const { page, errors } = await open(served.url);
+    const trent = card(page, "user:trent");
+    await trent.waitFor();
+    expect(await trent.locator(".card-name").textContent()).toBe("Trent Red");
     expect(errors).toEqual([]);
   });
 });

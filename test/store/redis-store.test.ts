@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { AccountBalance } from "../../src/brokers/types.js";
-import { DiskBalanceCache } from "../../src/cache/balance-cache.js";
+import { CACHE_FORMAT, DiskBalanceCache } from "../../src/cache/balance-cache.js";
 import { openStore } from "../../src/cache/open-store.js";
 import {
   parseRedisUrl,
@@ -20,9 +20,11 @@ const balance: AccountBalance = {
   broker: "kraken",
   status: "ok",
   message: null,
-  usdCents: 12345,
+  usdCents: 12345n,
   valuation: "cash",
-  assets: { USD: { free: "123.45", used: "0", total: "123.45", usdCents: 12345 } },
+  environment: "live",
+  basis: "cash",
+  assets: { USD: { free: "123.45", used: "0", total: "123.45", usdCents: 12345n } },
   unpriced: [],
   fetchedAt: new Date().toISOString(),
   requests: 1,
@@ -71,7 +73,11 @@ describe("RedisBalanceStore", () => {
     expect(ttl).toBeGreaterThan(55_000);
     expect(ttl).toBeLessThanOrEqual(60_000);
     const other = await connect();
-    expect(await other.read("kraken-abc")).toEqual({ format: 1, storedAt: 1000, balance });
+    expect(await other.read("kraken-abc")).toEqual({
+      format: CACHE_FORMAT,
+      storedAt: 1000,
+      balance,
+    });
     expect(await other.read("kraken-none")).toBeNull();
   });
 
