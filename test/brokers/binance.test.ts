@@ -10,16 +10,16 @@ import type { BrokerOptions, Credentials } from "../../src/brokers/types.js";
 import { NO_PUBLIC_CACHE } from "../../src/cache/public-cache.js";
 import { type Emulator, startEmulator } from "../../src/emulator/index.js";
 import { parseDecimal } from "../../src/money.js";
-import { type RawServer, startRawServer } from "../helpers/raw-server.js";
+import { type RecordedServer, startRecordedServer } from "../helpers/recorded-server.js";
 import { seedAccount } from "../helpers/seed.js";
 
 let emulator: Emulator;
-let raw: RawServer;
+let raw: RecordedServer;
 
 beforeAll(async () => {
   emulator = await startEmulator();
   emulator.setPrices("binance", { BTC: "65000.1", ETH: "3200", USDC: "0.9998" });
-  raw = await startRawServer();
+  raw = await startRecordedServer();
 });
 
 afterAll(async () => {

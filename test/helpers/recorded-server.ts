@@ -21,16 +21,21 @@ export interface SeenRequest {
 export interface RecordedServer {
   url: string;
   requests: SeenRequest[];
+  /** Adds or replaces a route: `METHOD /path`, or `/path` for any method. */
+  set(key: string, route: Route): void;
   close(): Promise<void>;
 }
 
 /**
- * A local HTTP server that answers each `METHOD /path` with a recorded body, byte for byte, or
+ * A local HTTP server that answers each `METHOD /path` (or `/path`) with a recorded body, byte for byte, or
  * with what a function of the request returns: the way to put ccxt (real signing, real HTTP) in
  * front of an exchange's documented answers or a hostile body. Signatures are not checked here;
  * the emulator does that.
  */
-export async function startRecordedServer(routes: Record<string, Route>): Promise<RecordedServer> {
+export async function startRecordedServer(
+  initial: Record<string, Route> = {},
+): Promise<RecordedServer> {
+  const routes = new Map(Object.entries(initial));
   const requests: SeenRequest[] = [];
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
@@ -43,7 +48,7 @@ export async function startRecordedServer(routes: Record<string, Route>): Promis
     requests.push(request);
     req.resume();
     req.on("end", () => {
-      const route = routes[`${request.method} ${request.path}`];
+      const route = routes.get(`${request.method} ${request.path}`) ?? routes.get(request.path);
       const answer: RecordedAnswer = route
         ? typeof route === "function"
           ? route(request)
@@ -61,6 +66,9 @@ export async function startRecordedServer(routes: Record<string, Route>): Promis
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    set: (key, route) => {
+      routes.set(key, route);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
