@@ -47,6 +47,7 @@ export function failingRows(report: Report | null): FailingRow[] {
 export class ReportSource {
   private inFlight: Promise<Snapshot> | null = null;
   private last: Snapshot = { report: null, refreshedAt: null, error: null };
+  private readonly listeners: Array<(report: Report) => void> = [];
 
   constructor(
     private readonly config: LoadedConfig,
@@ -63,6 +64,14 @@ export class ReportSource {
     return this.inFlight;
   }
 
+  /**
+   * Calls `listener` with every report a refresh builds (history recording, metrics). A listener
+   * that throws is reported through onError and never fails the refresh.
+   */
+  subscribe(listener: (report: Report) => void): void {
+    this.listeners.push(listener);
+  }
+
   /** The last snapshot, without starting a run (for /healthz). */
   latest(): Snapshot {
     return this.last;
@@ -72,6 +81,13 @@ export class ReportSource {
     try {
       const report = await this.run(this.config, this.options);
       this.last = { report, refreshedAt: new Date().toISOString(), error: null };
+      for (const listener of this.listeners) {
+        try {
+          listener(report);
+        } catch (error) {
+          this.onError(`after refresh: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.onError(`refresh failed: ${message}`);
