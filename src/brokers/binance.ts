@@ -10,7 +10,7 @@ import {
   type Holding,
   readAmount,
 } from "./adapter.js";
-import { MalformedResponseError } from "./errors.js";
+import { BrokerOptionError, MalformedResponseError } from "./errors.js";
 import type { BrokerOptions } from "./types.js";
 
 /** The parts of ccxt's binance class we use, typed by what Binance sends. */
@@ -33,7 +33,7 @@ const QUOTES = ["USDC", "USDT"];
 function walletsOf(options: BrokerOptions): { spot: boolean; funding: boolean } {
   const wallets = options.wallets ?? ["spot"];
   if (wallets.includes("trading")) {
-    throw new TypeError('binance: option wallets: "trading" is OKX\'s; use "spot" or "funding"');
+    throw new BrokerOptionError('options.wallets: "trading" is OKX\'s; use "spot" or "funding"');
   }
   return { spot: wallets.includes("spot"), funding: wallets.includes("funding") };
 }

@@ -16,6 +16,11 @@ export class MalformedResponseError extends Error {
   override readonly name = "MalformedResponseError";
 }
 
+/** Thrown by adapters for an account option they cannot use (a config problem; no retry). */
+export class BrokerOptionError extends Error {
+  override readonly name = "BrokerOptionError";
+}
+
 /** The last HTTP answer an exchange instance saw (see exchange.ts). */
 export interface HttpAnswer {
   status: number;
@@ -182,10 +187,23 @@ export function classifyError(
   answer: HttpAnswer | null = null,
 ): ClassifiedFailure {
   const names = errorClassNames(error);
+  if (names.includes("BrokerOptionError")) {
+    const text = error instanceof Error ? error.message : String(error);
+    return { status: "config_error", message: clean(`${broker} ${text}`), retryable: false };
+  }
   if (names.includes("MalformedResponseError")) {
     const text = error instanceof Error ? error.message : String(error);
     const what = text.startsWith("sent ") ? text : `sent an answer of the wrong shape: ${text}`;
     return { status: "exchange_error", message: clean(`${broker} ${what}`), retryable: false };
+  }
+  if (!names.includes("BaseError") && !names.includes("SyntaxError")) {
+    // Not ccxt's and not the exchange's: a fault of ours, named as such (never retried).
+    const text = error instanceof Error ? error.message : String(error);
+    return {
+      status: "exchange_error",
+      message: clean(`internal error while reading ${broker}: ${text}`),
+      retryable: false,
+    };
   }
   const httpStatus = answer?.status ?? null;
   const fromBody = answer ? detailFromBody(answer.body) : null;

@@ -10,7 +10,7 @@ import {
   type Holding,
   readAmount,
 } from "./adapter.js";
-import { MalformedResponseError } from "./errors.js";
+import { BrokerOptionError, MalformedResponseError } from "./errors.js";
 import type { BrokerOptions } from "./types.js";
 
 /** The parts of ccxt's okx class we use, typed by what OKX sends. */
@@ -30,7 +30,9 @@ const ONE: Fixed = parseDecimal("1");
 function walletsOf(options: BrokerOptions): { trading: boolean; funding: boolean } {
   const wallets = options.wallets ?? ["trading"];
   if (wallets.includes("spot")) {
-    throw new TypeError('okx: option wallets: "spot" is Binance\'s; use "trading" or "funding"');
+    throw new BrokerOptionError(
+      'options.wallets: "spot" is Binance\'s; use "trading" or "funding"',
+    );
   }
   return { trading: wallets.includes("trading"), funding: wallets.includes("funding") };
 }

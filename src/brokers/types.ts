@@ -6,8 +6,9 @@ import { z } from "zod";
  * failure becomes a status, never an exception that could stop the report:
  *
  *   no credentials configured                   -> no_credentials  (no request is made)
- *   credentials that cannot be used (bad base64, bad PEM, non-header characters) -> config_error
- *                                                  (found locally; no request, no retry)
+ *   credentials that cannot be used (bad base64, bad PEM, non-header characters), an account
+ *   option the broker lacks (BrokerOptionError)  -> config_error (found locally; no request, no retry)
+ *   any other error of ours (not ccxt's)        -> exchange_error "internal error while reading ..."
  *   unknown ccxt id / no fetchBalance           -> unsupported_broker
  *   RequestTimeout                              -> timeout (not retried: a hung API rarely recovers in a second)
  *   answer of the wrong shape, not JSON, an amount outside the decimal grammar

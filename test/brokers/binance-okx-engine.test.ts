@@ -98,6 +98,15 @@ describe("binance", () => {
   });
 });
 
+describe("account options", () => {
+  it("a wallet the broker does not have is that row's config_error, before any request", async () => {
+    const key = seedAccount(emulator, "binance", { USDT: "1" });
+    const result = await fetch("binance", key, { wallets: ["trading"] });
+    expect(result).toMatchObject({ status: "config_error", requests: 0 });
+    expect(result.message).toMatch(/options\.wallets: "trading" is OKX's/);
+  });
+});
+
 describe("okx", () => {
   it("one request: the trading account's own totalEq is the balance", async () => {
     const key = seedAccount(emulator, "okx", { USDT: "100.5", BTC: "0.001" });

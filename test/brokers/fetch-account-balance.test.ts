@@ -156,6 +156,17 @@ describe("every failure is a status with a short, secret-free message", () => {
     expect(emulator.requests).toHaveLength(0);
   });
 
+  it("an internal error inside one account is that row's exchange_error; the next account is fine", async () => {
+    const f = fetcher();
+    const key = seedAccount(emulator, "kraken", { USD: "4.00" });
+    // ccxt options that break the exchange's own set-up: an internal error, not the run's end.
+    const broken = await fetchOn(f, "kraken", key, { ccxt: { urls: null } });
+    expect(broken.status).toBe("exchange_error");
+    expect(broken.message).toMatch(/^internal error while reading kraken: /);
+    expect(broken.usdCents).toBeNull();
+    expect(await fetchOn(f, "kraken", key)).toMatchObject({ status: "ok", usdCents: 400n });
+  });
+
   it("unknown broker id", async () => {
     const result = await fetcher().fetchAccountBalance({
       broker: "notanexchange",
