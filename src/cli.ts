@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
 import { type CliIo, EXIT } from "./commands/context.js";
 import { registerHistory } from "./commands/history.js";
+import { registerPortfolio } from "./commands/portfolio.js";
 import { addReportFlags, REPORT_HELP, reportAction } from "./commands/report.js";
 import { registerServe } from "./commands/serve.js";
 import { safeLines } from "./render/sanitize.js";
@@ -38,6 +39,9 @@ async function main(argv: readonly string[], io: CliIo): Promise<number> {
     exitCode = code;
   });
   registerHistory(program, io, (code) => {
+    exitCode = code;
+  });
+  registerPortfolio(program, io, (code) => {
     exitCode = code;
   });
   try {

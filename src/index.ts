@@ -51,4 +51,13 @@ export { renderAssets, renderStatus } from "./render/status.js";
 export { renderTable } from "./render/table.js";
 export { collectReport } from "./report/collect.js";
 export { buildReport, type Report, type ReportAccount } from "./report/model.js";
+export {
+  buildPortfolio,
+  type Portfolio,
+  type PortfolioHolder,
+  type PortfolioLine,
+  type PortfolioLineKind,
+  type PortfolioOptions,
+  portfolioJson,
+} from "./report/portfolio.js";
 export { type RunOptions, runReport } from "./run.js";

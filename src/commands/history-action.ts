@@ -3,13 +3,30 @@
  * tables; a report run must not pay for that).
  */
 import { join } from "node:path";
-import { HISTORY_FILE, HistoryError, HistoryStore, historyError } from "../monitor/history.js";
+import { seriesId } from "../monitor/alerts.js";
+import {
+  HISTORY_FILE,
+  HistoryError,
+  HistoryStore,
+  historyError,
+  type Sample,
+} from "../monitor/history.js";
+import { intervalCount, MAX_INTERVALS, sampleIntervals } from "../monitor/intervals.js";
 import { defaultStateDir } from "../monitor/paths.js";
-import { historyToJson, renderHistory, type Series, toSeries } from "../render/history.js";
+import {
+  historyToCsv,
+  historyToJson,
+  intervalsToCsv,
+  intervalsToJson,
+  renderHistory,
+  renderIntervals,
+  type Series,
+  toSeries,
+} from "../render/history.js";
 import { stringifyJson } from "../render/json-text.js";
 import { loadPalette } from "../render/style.js";
 import { type CliIo, EXIT, useColor, warn } from "./context.js";
-import type { HistoryFlags } from "./history.js";
+import { type HistoryFlags, type HistoryFormat, resolveBound } from "./history.js";
 import { refuseSpecialDirectory } from "./options.js";
 
 /** A total is worth a series of its own only next to two or more broker series. */
@@ -58,12 +75,49 @@ function unknownFilter(
   return null;
 }
 
+/** The output format asked for: --format, or --json as its short form; a conflict is usage. */
+function formatOf(flags: HistoryFlags): HistoryFormat | { error: string; hint: string } {
+  if (flags.json && flags.format && flags.format !== "json") {
+    return {
+      error: `--json and --format ${flags.format} ask for two different outputs`,
+      hint: "keep one: --json is short for --format json",
+    };
+  }
+  return flags.format ?? (flags.json ? "json" : "table");
+}
+
 export async function historyAction(flags: HistoryFlags, io: CliIo): Promise<number> {
+  const format = formatOf(flags);
+  if (typeof format !== "string") {
+    warn(io, `show-user-balances: ${format.error}`);
+    warn(io, `  fix: ${format.hint}`);
+    return EXIT.config;
+  }
   const stateDir = flags.stateDir ?? defaultStateDir();
   const refused = refuseSpecialDirectory(io, "--state-dir", stateDir);
   if (refused !== null) return refused;
-  const now = new Date();
-  const since = new Date(now.getTime() - flags.since);
+  const nowMs = Date.now();
+  const until = new Date(flags.until ? resolveBound(flags.until, nowMs) : nowMs);
+  const since = new Date(resolveBound(flags.since, nowMs));
+  if (since.getTime() >= until.getTime()) {
+    warn(
+      io,
+      `show-user-balances: --since (${since.toISOString()}) is not before --until (${until.toISOString()})`,
+    );
+    warn(io, "  fix: give an earlier --since or a later --until (durations count back from now)");
+    return EXIT.config;
+  }
+  if (
+    flags.interval &&
+    intervalCount(since.getTime(), until.getTime(), flags.interval) > MAX_INTERVALS
+  ) {
+    warn(
+      io,
+      `show-user-balances: --interval ${flags.interval} over that range makes more than ${MAX_INTERVALS} intervals`,
+    );
+    warn(io, "  fix: a wider --interval (1d, 1w) or a shorter range (--since, --until)");
+    return EXIT.config;
+  }
   let store: HistoryStore | null;
   try {
     store = HistoryStore.open(stateDir, { mustExist: true });
@@ -77,7 +131,7 @@ export async function historyAction(flags: HistoryFlags, io: CliIo): Promise<num
       `No history in ${stateDir} yet: every report run that fetches records there (--state-dir to look elsewhere).`,
     );
   }
-  let series: Series[] = [];
+  let samples: Sample[] = [];
   try {
     if (store) {
       const typo = unknownFilter(store, flags);
@@ -87,21 +141,45 @@ export async function historyAction(flags: HistoryFlags, io: CliIo): Promise<num
         return EXIT.config;
       }
     }
-    const samples =
+    samples =
       store?.query({
         since: since.getTime(),
+        until: until.getTime(),
         users: flags.user,
         brokers: flags.broker,
       }) ?? [];
-    series = withoutRedundantTotals(toSeries(samples));
   } catch (error) {
     // A file that opened but breaks when read (damaged pages) says the same as one that did not.
     return fail(io, historyError(error, store?.file ?? join(stateDir, HISTORY_FILE)));
   } finally {
     store?.close();
   }
-  if (flags.json) {
-    io.stdout.write(`${stringifyJson(historyToJson(series, since, now), 2)}\n`);
+  const series = withoutRedundantTotals(toSeries(samples));
+  if (flags.interval) {
+    const shown = new Set(series.map((s) => seriesId("", s.key)));
+    // A view of some brokers has no account totals: its totals add up the broker figures.
+    const units = flags.broker?.length ? ("brokers" as const) : ("accounts" as const);
+    const intervals = sampleIntervals(samples, {
+      interval: flags.interval,
+      since: since.getTime(),
+      until: until.getTime(),
+      units,
+    }).map((i) => ({ ...i, samples: i.samples.filter((x) => shown.has(seriesId("", x.key))) }));
+    const view = { interval: flags.interval, since, until, units, intervals };
+    if (format === "json") {
+      io.stdout.write(`${stringifyJson(intervalsToJson(view), 2)}\n`);
+    } else if (format === "csv") {
+      io.stdout.write(intervalsToCsv(view));
+    } else {
+      const palette = await loadPalette(useColor(io, flags.color, false));
+      io.stdout.write(renderIntervals(view, { palette }));
+    }
+    return EXIT.ok;
+  }
+  if (format === "json") {
+    io.stdout.write(`${stringifyJson(historyToJson(series, since, until), 2)}\n`);
+  } else if (format === "csv") {
+    io.stdout.write(historyToCsv(series));
   } else {
     const palette = await loadPalette(useColor(io, flags.color, false));
     io.stdout.write(renderHistory(series, { since, palette }));

@@ -22,12 +22,18 @@ export interface MonitorFlags {
   renotify: number | null;
   notify?: string;
   watch?: number;
+  /** The report's --broker: a view of some brokers, whose account totals are not whole totals. */
+  broker?: string[];
 }
+
+/** The history store's own flags, for a command that records without alerting (`serve`). */
+export type HistoryStoreFlags = Pick<MonitorFlags, "stateDir" | "history" | "historyRetention">;
 
 const DAY = 86_400_000;
 /** --watch: at least a second; at most a day, far below setTimeout's 2^31-1 ms limit. */
 export const WATCH_SECONDS = { min: 1, max: 86_400 } as const;
 const RETENTION = { minMs: DAY, maxMs: 3650 * DAY };
+const DEFAULT_RETENTION_MS = 90 * DAY;
 const WINDOW = { minMs: 60_000, maxMs: 365 * DAY };
 
 /** Dollars and cents as written ("100", "250.50"), exactly; no sign, no exponent. */
@@ -55,22 +61,30 @@ const renotifyDuration = (value: string): number | null =>
 const range = (bounds: { minMs: number; maxMs: number }) =>
   `${formatDuration(bounds.minMs)}-${formatDuration(bounds.maxMs)}`;
 
+/** --state-dir, --no-history, --history-retention: where fetched figures are recorded. */
+export function addHistoryStoreFlags(
+  command: Command,
+  noHistory = "neither record this run nor evaluate alerts",
+): Command {
+  return command
+    .option(
+      "--state-dir <dir>",
+      "history database directory (default $XDG_STATE_HOME/show-user-balances)",
+    )
+    .option("--no-history", noHistory)
+    .addOption(
+      new Option(
+        "--history-retention <duration>",
+        `history older than this is deleted, ${range(RETENTION)}`,
+      )
+        .argParser(parseDuration("--history-retention", RETENTION))
+        .default(DEFAULT_RETENTION_MS, "90d"),
+    );
+}
+
 export function addMonitorFlags(command: Command): Command {
   return (
-    command
-      .option(
-        "--state-dir <dir>",
-        "history database directory (default $XDG_STATE_HOME/show-user-balances)",
-      )
-      .option("--no-history", "neither record this run nor evaluate alerts")
-      .addOption(
-        new Option(
-          "--history-retention <duration>",
-          `history older than this is deleted, ${range(RETENTION)}`,
-        )
-          .argParser(parseDuration("--history-retention", RETENTION))
-          .default(90 * DAY, "90d"),
-      )
+    addHistoryStoreFlags(command)
       .addOption(
         new Option("--alert-low <usd>", "BALANCE_LOW when a broker figure is below this").argParser(
           usdAmount,
@@ -145,7 +159,36 @@ export function createMonitor(
     ...(env[NOTIFY_AUTH_ENV]
       ? { webhook: { headers: { authorization: env[NOTIFY_AUTH_ENV] } } }
       : {}),
+    totals: !flags.broker?.length,
     onWarning: (message) => warn(io, `warning: ${message}`),
+  });
+}
+
+/**
+ * A record-only monitor for a long-running process (`serve`): it records every figure the
+ * process fetched and evaluates nothing (nobody would see an alert there, and firing one would
+ * use up the transition a cron run should report). The store opens on the first fetch; a store
+ * that cannot be used is a warning, said once per distinct reason rather than on every refresh.
+ */
+export function createRecorder(
+  flags: Partial<HistoryStoreFlags>,
+  config: LoadedConfig,
+  onWarning: (message: string) => void,
+  env: Record<string, string | undefined> = process.env,
+): Monitor {
+  let last: string | null = null;
+  return new Monitor(config, {
+    stateDir: flags.stateDir ?? defaultStateDir(env),
+    history: flags.history !== false,
+    retentionMs: flags.historyRetention ?? DEFAULT_RETENTION_MS,
+    flags: {},
+    renotifyMs: null,
+    evaluate: false,
+    onWarning: (message) => {
+      if (message === last) return;
+      last = message;
+      onWarning(message);
+    },
   });
 }
 

@@ -342,3 +342,40 @@ export function runOptions(
       : undefined,
   };
 }
+
+/** What a command prints: the table, one JSON document, or CSV. */
+export type OutputFormat = "table" | "json" | "csv";
+
+/**
+ * `--format table|json|csv` and its short form `--json`, for the commands that print a report
+ * (the report and `portfolio`).
+ */
+export function addFormatFlags(command: Command): Command {
+  return command
+    .option("--json", "print one JSON document on stdout (diagnostics go to stderr); --format json")
+    .addOption(
+      new Option("--format <format>", "output: table, one JSON document, or CSV (RFC 4180)")
+        .choices(["table", "json", "csv"])
+        .default("table"),
+    );
+}
+
+/** The format asked for, or a usage error when --json and another --format disagree. */
+export function outputFormat(
+  command: Command,
+  flags: { json?: boolean; format?: OutputFormat },
+): OutputFormat | { error: string; hint: string } {
+  const format = flags.format ?? "table";
+  if (!flags.json) return format;
+  if (command.getOptionValueSource("format") === "cli" && format !== "json") {
+    return {
+      error: `--json and --format ${format} ask for two different outputs`,
+      hint: "keep one: --json is short for --format json",
+    };
+  }
+  return "json";
+}
+
+/** `--split-stablecoins`: the portfolio's USD and stablecoins on lines of their own. */
+export const SPLIT_STABLECOINS_HELP =
+  "portfolio: keep USD and each stablecoin on its own line (default: one USD line, at par)";

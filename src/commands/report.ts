@@ -30,17 +30,25 @@ import {
   watchLoop,
 } from "./monitor.js";
 import {
+  addFormatFlags,
   addRunFlags,
   checkRunDirectories,
   loadOptions,
+  type OutputFormat,
   openRunStore,
+  outputFormat,
   type RunFlags,
   runOptions,
+  SPLIT_STABLECOINS_HELP,
   withStore,
 } from "./options.js";
 
 interface ReportFlags extends RunFlags, MonitorFlags {
+  /** Set for --json and --format json alike (see outputFormat). */
   json?: boolean;
+  format: OutputFormat;
+  portfolio?: boolean;
+  splitStablecoins?: boolean;
   status?: boolean;
   assets?: boolean;
   user?: string[];
@@ -57,6 +65,10 @@ Examples:
   $ show-user-balances --json | jq -r '.status.users | to_entries[] | select(any(.value[]; .state != "ok")) | .key'
   $ show-user-balances --status                     # connection detail per account and broker
   $ show-user-balances --user alice --assets        # one user, asset by asset
+  $ show-user-balances --format csv > balances.csv  # one CSV line per account and broker
+  $ show-user-balances --format csv --assets        # one CSV line per account, broker and asset
+  $ show-user-balances portfolio                    # every asset held, its value and share
+  $ show-user-balances --json --portfolio | jq '.portfolio.assets[0]'
   */5 * * * * cd /srv/platform && show-user-balances --json | jq -c . >> balances.ndjson 2>> balances.err
   */5 * * * * cd /srv/platform && show-user-balances --alert-low 100 --alert-drop 20 --notify https://hooks.example.com/x > /dev/null
   $ show-user-balances history --user alice --since 7d   # recorded figures and their change
@@ -103,10 +115,17 @@ function credentialsColumn(config: LoadedConfig) {
 
 /** Adds the report's own flags to the root command (the report is the default command). */
 export function addReportFlags(command: Command): Command {
-  addRunFlags(command)
-    .option("--json", "print one JSON document on stdout (diagnostics go to stderr)")
+  addFormatFlags(addRunFlags(command))
     .option("--status", "show the detailed connection view per account and broker")
-    .option("--assets", "add the per-asset breakdown (JSON: the `assets` field)")
+    .option(
+      "--assets",
+      "add the per-asset breakdown (JSON: the `assets` field; CSV: one line per asset)",
+    )
+    .option(
+      "--portfolio",
+      "add the portfolio: every asset across all accounts, its value and share (JSON: the `portfolio` field; CSV: one line per asset)",
+    )
+    .option("--split-stablecoins", SPLIT_STABLECOINS_HELP)
     .option("-u, --user <id...>", "only these users")
     .option("-b, --broker <id...>", "only these brokers (ccxt ids)")
     .addOption(
@@ -120,9 +139,18 @@ export function addReportFlags(command: Command): Command {
   return addMonitorFlags(command);
 }
 
+/** The portfolio of a report, with the config's stablecoins (loaded only when asked for). */
+async function portfolioOf(report: Report, flags: ReportFlags, config: LoadedConfig) {
+  const { buildPortfolio } = await import("../report/portfolio.js");
+  return buildPortfolio(report, {
+    splitStablecoins: flags.splitStablecoins,
+    stablecoins: config.settings.stablecoins,
+  });
+}
+
 /**
- * The report as text: a JSON document (one line in watch mode), the status view or the table.
- * Renderers and their libraries (chalk, cli-table3) load only for the output asked for.
+ * The report as text: a JSON document (one line in watch mode), CSV, the status view or the
+ * table. Renderers and their libraries (chalk, cli-table3) load only for the output asked for.
  */
 async function renderReport(
   report: Report,
@@ -132,21 +160,61 @@ async function renderReport(
   color: boolean,
 ): Promise<string> {
   if (flags.json) {
+    const portfolio = flags.portfolio ? await portfolioOf(report, flags, config) : null;
     const doc = {
       ...toJsonDocument(report, { assets: flags.assets }),
       ...(alerts ? { alerts: alerts.map(alertToJson) } : {}),
+      ...(portfolio
+        ? { portfolio: (await import("../report/portfolio.js")).portfolioJson(portfolio) }
+        : {}),
     };
     return `${stringifyJson(doc, flags.watch ? 0 : 2)}\n`;
   }
+  if (flags.format === "csv") {
+    const csv = await import("../render/csv.js");
+    if (flags.portfolio) {
+      const { renderPortfolioCsv } = await import("../render/portfolio.js");
+      return renderPortfolioCsv(await portfolioOf(report, flags, config));
+    }
+    return flags.assets ? csv.renderAssetsCsv(report) : csv.renderReportCsv(report);
+  }
   const palette = await loadPalette(color);
   const tail = alerts?.length ? `\n${renderAlerts(alerts, { palette })}` : "";
+  let portfolio = "";
+  if (flags.portfolio) {
+    const { renderPortfolio } = await import("../render/portfolio.js");
+    portfolio = `\n${renderPortfolio(await portfolioOf(report, flags, config), { palette })}`;
+  }
   const grids = flags.status || flags.assets ? await import("../render/status.js") : null;
   if (grids && flags.status) {
-    return grids.renderStatus(report, { palette, credentials: credentialsColumn(config) }) + tail;
+    return (
+      grids.renderStatus(report, { palette, credentials: credentialsColumn(config) }) +
+      portfolio +
+      tail
+    );
   }
   const { renderTable } = await import("../render/table.js");
   const assets = grids && flags.assets ? `\n${grids.renderAssets(report, { palette })}` : "";
-  return renderTable(report, { palette }) + assets + tail;
+  return renderTable(report, { palette }) + assets + portfolio + tail;
+}
+
+/** Output flags that cannot go together: a usage error (exit 2), or null. */
+function formatUsageError(command: Command, flags: ReportFlags) {
+  const format = outputFormat(command, flags);
+  if (typeof format !== "string") return format;
+  if (format === "csv" && flags.watch !== undefined) {
+    return {
+      error: "--watch prints tables or JSON lines, not CSV (one CSV document has one header)",
+      hint: "drop --watch and run from cron, or use --watch with --json",
+    };
+  }
+  if (format === "csv" && flags.assets && flags.portfolio) {
+    return {
+      error: "--format csv prints one table: --assets and --portfolio together would make two",
+      hint: "keep one of --assets and --portfolio (or run twice)",
+    };
+  }
+  return null;
 }
 
 /** The guide's "Balance shows $0.00" answer, on stderr: which accounts lack keys, and how to look. */
@@ -168,13 +236,15 @@ function reportHistoryError(io: CliIo, error: HistoryError): number {
 }
 
 export async function reportAction(command: Command, io: CliIo): Promise<number> {
-  const flags = command.opts<ReportFlags>();
-  const usage = monitorUsageError(flags);
+  const given = command.opts<ReportFlags>();
+  const usage = formatUsageError(command, given) ?? monitorUsageError(given);
   if (usage) {
     warn(io, `show-user-balances: ${usage.error}`);
     if (usage.hint) warn(io, `  fix: ${usage.hint}`);
     return EXIT.config;
   }
+  // --format json is --json from here on: one flag decides the JSON paths.
+  const flags: ReportFlags = { ...given, json: outputFormat(command, given) === "json" };
   const badDir = checkRunDirectories(io, flags, {
     cacheDir: defaultCacheDir(),
     ...(flags.history ? { stateDir: defaultStateDir() } : {}),
@@ -209,7 +279,7 @@ export async function reportAction(command: Command, io: CliIo): Promise<number>
       "warning: --notify has no threshold to watch: set --alert-low, --alert-drop or `alerts` in the config",
     );
   }
-  const color = useColor(io, flags.color, Boolean(flags.json));
+  const color = useColor(io, flags.color, flags.json || flags.format === "csv");
   // In watch mode a terminal is redrawn in place; a pipe gets one report (or JSON line) after another.
   const redraw = flags.watch && !flags.json && io.stdout.isTTY ? REDRAW : "";
   const runWith = withStore(options, opened);
@@ -234,6 +304,9 @@ export async function reportAction(command: Command, io: CliIo): Promise<number>
     io.stdout.write(
       redraw + (await renderReport(report, alerts, flags, config, color)) + separator,
     );
+    // CSV has no room for them: alerts go to stderr (and still to --notify and exit code 4).
+    if (flags.format === "csv" && !flags.json && alerts?.length)
+      io.stderr.write(renderAlerts(alerts));
     await monitor.notify(alerts, report.generatedAt);
     if (failure) {
       historyFailed = true;

@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { CliIo } from "./context.js";
+import { addHistoryStoreFlags } from "./monitor.js";
 import { addRunFlags, numberIn, type RunFlags } from "./options.js";
 
 export const TOKEN_ENV = "SHOW_USER_BALANCES_TOKEN";
@@ -8,6 +9,8 @@ export interface ServeFlags extends Omit<RunFlags, "refresh"> {
   host: string;
   port: number;
   refresh: number;
+  /** Seconds between background refreshes; undefined: refresh only when asked. */
+  poll?: number;
   token?: string;
 }
 
@@ -20,6 +23,10 @@ Routes:
   /              the dashboard: a card per account, refreshed every --refresh seconds
   /api/balances  the same JSON document as show-user-balances --json; when a refresh fails
                  internally, the last good document with "refresh_error"
+  /api/portfolio the portfolio (asset shares) of the last refresh
+  /api/history   ?range=24h|7d|30d: platform total and user capital over time, from the history
+  /metrics       Prometheus text format (balance_usd, broker_state, ...): the last refresh, never a
+                 new one; use --poll to keep it current with no page open
   /healthz       always 200 while up: {"status": "ok" | "degraded" | "starting", ...}; degraded
                  lists the failing rows (to callers with the token); never needs the token
 
@@ -63,12 +70,18 @@ export function registerServe(program: Command, io: CliIo, setExitCode: (code: n
       numberIn("--refresh", 1, 86_400, { unit: "seconds" }),
       30,
     )
+    .option(
+      "--poll <seconds>",
+      "also refresh in the background every so often (60-86400 s), so /metrics and the history stay current with no page open; off by default",
+      numberIn("--poll", 60, 86_400, { unit: "seconds" }),
+    )
     .addOption(
       new Option("--token <token>", "access token for every route but /healthz").env(TOKEN_ENV),
-    )
-    .action(async (_options, command: Command) => {
-      const { serveAction } = await import("./serve-action.js");
-      setExitCode(await serveAction(command, io));
-    });
+    );
+  addHistoryStoreFlags(serve, "record nothing (the charts then show what other runs record)");
+  serve.action(async (_options, command: Command) => {
+    const { serveAction } = await import("./serve-action.js");
+    setExitCode(await serveAction(command, io));
+  });
   return serve;
 }

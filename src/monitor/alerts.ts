@@ -8,7 +8,7 @@
  * Amounts are integer cents as bigints throughout, so figures past 2^53 compare exactly.
  */
 import { AmountError, type Cents, divideCents, dollarsToCents } from "../money.js";
-import { isFailed, type Report, type ReportAccount } from "../report/model.js";
+import { type BrokerRow, isFailed, type Report, type ReportAccount } from "../report/model.js";
 import type { ActiveAlert, AlertType, Sample, SeriesKey } from "./history.js";
 
 export type { AlertType };
@@ -136,20 +136,57 @@ export function evaluateAlerts(
   return out;
 }
 
+/** When a row's figure was fetched (ms): its own fetched_at, else the report's time. */
+function fetchedAtMs(row: BrokerRow, fallback: number): number {
+  const at = row.fetchedAt === null ? Number.NaN : Date.parse(row.fetchedAt);
+  return Number.isFinite(at) ? at : fallback;
+}
+
+/** A row whose figure is a fresh answer, fetched now or served from the cache. */
+const hasFreshFigure = (row: BrokerRow) =>
+  row.enabled &&
+  row.status === "ok" &&
+  (row.source === "live" || row.source === "cached") &&
+  row.usdCents !== null;
+
+/**
+ * An account's total as a figure of its own: the sum the report shows, timed at the latest of
+ * the figures it adds up (so every process that sees the same figures gives it the same time);
+ * no figure while a broker failed. Null when nothing of the account has a figure at all.
+ */
+function accountTotal(
+  account: ReportAccount,
+  now: number,
+): { at: number; cents: Cents | null } | null {
+  if (account.rows.some(isFailed)) return { at: now, cents: null };
+  const fresh = account.rows.filter(hasFreshFigure);
+  if (fresh.length === 0) return null;
+  return { at: Math.max(...fresh.map((row) => fetchedAtMs(row, now))), cents: account.totalCents };
+}
+
+export interface SampleOptions {
+  /**
+   * Whether the report's account totals are whole accounts. A report limited to some brokers
+   * (--broker) shows totals of those brokers only: they are neither recorded nor evaluated.
+   */
+  totals?: boolean;
+}
+
+const accountsOf = (report: Report): ReportAccount[] => [
+  ...(report.platform ? [report.platform] : []),
+  ...report.users,
+];
+
 /**
  * What a report adds to the history: each broker row that was fetched in this run (live, or
  * failed: a stale row is a failed fetch and is recorded without a figure), and each such
- * account's total (no figure when a broker failed). Cached rows were recorded when fetched;
- * brokers without credentials and disabled ones were not fetched at all.
+ * account's total (no figure when a broker failed). Cached rows were recorded by the process
+ * that fetched them; brokers without credentials and disabled ones were not fetched at all.
  */
-export function samplesFromReport(report: Report): Sample[] {
+export function samplesFromReport(report: Report, options: SampleOptions = {}): Sample[] {
   const now = report.generatedAt.getTime();
   const out: Sample[] = [];
-  const accounts: ReportAccount[] = [
-    ...(report.platform ? [report.platform] : []),
-    ...report.users,
-  ];
-  for (const account of accounts) {
+  for (const account of accountsOf(report)) {
     if (!account.enabled) continue;
     const fetched = account.rows.filter(
       (row) => row.enabled && row.source !== "cached" && row.status !== "no_credentials",
@@ -161,23 +198,59 @@ export function samplesFromReport(report: Report): Sample[] {
       out.push({
         ...base,
         broker: row.broker,
-        at: good && row.fetchedAt !== null ? Date.parse(row.fetchedAt) || now : now,
+        at: good ? fetchedAtMs(row, now) : now,
         status: row.status,
         cents: good ? row.usdCents : null,
         valuation: row.valuation,
         assets: good ? row.assets : null,
       });
     }
-    const partial = account.rows.some(isFailed);
-    out.push({
-      ...base,
-      broker: null,
-      at: now,
-      status: partial ? "partial" : "ok",
-      cents: partial ? null : account.totalCents,
-      valuation: null,
-      assets: null,
-    });
+    const total = options.totals === false ? null : accountTotal(account, now);
+    if (total) {
+      out.push({
+        ...base,
+        broker: null,
+        at: total.at,
+        status: total.cents === null ? "partial" : "ok",
+        cents: total.cents,
+        valuation: null,
+        assets: null,
+      });
+    }
+  }
+  return out;
+}
+
+/** A figure the report shows, with the time it was fetched: what alerts are evaluated on. */
+export interface ShownFigure {
+  key: SeriesKey;
+  at: number;
+  cents: Cents;
+}
+
+/**
+ * Every figure the report shows, fetched now or served from the cache: each broker row with a
+ * fresh figure, and each account's total while none of its brokers failed. A failed row (stale
+ * or unknown) has no current figure, so it leaves its alerts as they are and is not listed.
+ */
+export function figuresShown(report: Report, options: SampleOptions = {}): ShownFigure[] {
+  const now = report.generatedAt.getTime();
+  const out: ShownFigure[] = [];
+  for (const account of accountsOf(report)) {
+    if (!account.enabled) continue;
+    const base = { kind: account.kind, account: account.id };
+    for (const row of account.rows) {
+      if (!hasFreshFigure(row)) continue;
+      out.push({
+        key: { ...base, broker: row.broker },
+        at: fetchedAtMs(row, now),
+        cents: row.usdCents as Cents,
+      });
+    }
+    const total = options.totals === false ? null : accountTotal(account, now);
+    if (total && total.cents !== null) {
+      out.push({ key: { ...base, broker: null }, at: total.at, cents: total.cents });
+    }
   }
   return out;
 }

@@ -51,6 +51,8 @@ export interface ActiveAlert {
 
 export interface HistoryQuery {
   since: number;
+  /** Inclusive end (ms); no end when absent. */
+  until?: number;
   users?: readonly string[];
   brokers?: readonly string[];
   /** Leave out totals (broker null). */
@@ -239,48 +241,83 @@ export class HistoryStore {
     return this.db.transaction(fn).immediate();
   }
 
-  record(samples: readonly Sample[]): void {
+  /**
+   * Adds samples; returns how many were new. A sample whose series already has one at the same
+   * time with the same status is the same fetch seen again (a figure is keyed on its series and
+   * its fetched_at), so it is not stored twice whoever offers it.
+   */
+  record(samples: readonly Sample[]): number {
     const insert = this.db.prepare(
       `INSERT INTO samples (at, kind, account, broker, status, cents, valuation, assets)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+       SELECT ?, ?, ?, ?, ?, ?, ?, ?
+       WHERE NOT EXISTS (SELECT 1 FROM samples
+         WHERE kind = ? AND account = ? AND broker = ? AND at = ? AND status = ?)`,
     );
+    let added = 0;
     for (const s of samples) {
-      insert.run(
+      const broker = brokerColumn(s.broker);
+      added += insert.run(
         s.at,
         s.kind,
         s.account,
-        brokerColumn(s.broker),
+        broker,
         s.status,
         s.cents === null ? null : s.cents.toString(),
         s.valuation,
         s.assets ? assetsToText(s.assets) : null,
-      );
+        s.kind,
+        s.account,
+        broker,
+        s.at,
+        s.status,
+      ).changes;
     }
-  }
-
-  /** The series' latest recorded figure (failed fetches, which have none, are skipped). */
-  lastFigure(key: SeriesKey): Cents | null {
-    const row = this.db
-      .prepare(
-        `SELECT cents FROM samples
-         WHERE kind = ? AND account = ? AND broker = ? AND cents IS NOT NULL
-         ORDER BY at DESC, id DESC LIMIT 1`,
-      )
-      .get(key.kind, key.account, brokerColumn(key.broker)) as { cents: string } | undefined;
-    return centsOf(row?.cents ?? null);
+    return added;
   }
 
   /**
-   * The series' highest recorded figure since `since` (ms), or null. Compared as bigints here:
-   * SQL's MAX over text would compare digits as strings.
+   * The series' latest recorded figure (failed fetches, which have none, are skipped); with
+   * `before` (ms), the latest one recorded strictly before that time.
    */
-  highestSince(key: SeriesKey, since: number): Cents | null {
+  lastFigure(key: SeriesKey, before = Number.MAX_SAFE_INTEGER): Cents | null {
+    const row = this.db
+      .prepare(
+        `SELECT cents FROM samples
+         WHERE kind = ? AND account = ? AND broker = ? AND at < ? AND cents IS NOT NULL
+         ORDER BY at DESC, id DESC LIMIT 1`,
+      )
+      .get(key.kind, key.account, brokerColumn(key.broker), before) as
+      | { cents: string }
+      | undefined;
+    return centsOf(row?.cents ?? null);
+  }
+
+  /** Whether the series has a figure recorded after `at` (ms): a figure of `at` is outdated. */
+  hasFigureAfter(key: SeriesKey, at: number): boolean {
+    return (
+      this.db
+        .prepare(
+          `SELECT 1 FROM samples
+           WHERE kind = ? AND account = ? AND broker = ? AND at > ? AND cents IS NOT NULL LIMIT 1`,
+        )
+        .get(key.kind, key.account, brokerColumn(key.broker), at) !== undefined
+    );
+  }
+
+  /**
+   * The series' highest recorded figure from `since` (ms) up to, not including, `before`, or
+   * null. Compared as bigints here: SQL's MAX over text would compare digits as strings.
+   */
+  highestSince(key: SeriesKey, since: number, before = Number.MAX_SAFE_INTEGER): Cents | null {
     const rows = this.db
       .prepare(
         `SELECT cents FROM samples
-         WHERE kind = ? AND account = ? AND broker = ? AND at >= ? AND cents IS NOT NULL`,
+         WHERE kind = ? AND account = ? AND broker = ? AND at >= ? AND at < ?
+           AND cents IS NOT NULL`,
       )
-      .all(key.kind, key.account, brokerColumn(key.broker), since) as { cents: string }[];
+      .all(key.kind, key.account, brokerColumn(key.broker), since, before) as {
+      cents: string;
+    }[];
     let highest: Cents | null = null;
     for (const row of rows) {
       const cents = BigInt(row.cents);
@@ -327,6 +364,10 @@ export class HistoryStore {
   query(query: HistoryQuery): Sample[] {
     const where = ["at >= ?"];
     const params: unknown[] = [query.since];
+    if (query.until !== undefined) {
+      where.push("at <= ?");
+      params.push(query.until);
+    }
     if (query.users?.length) {
       where.push(`kind = 'user' AND account IN (${query.users.map(() => "?").join(", ")})`);
       params.push(...query.users);

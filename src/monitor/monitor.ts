@@ -1,10 +1,17 @@
 /**
- * History and alerts for report runs: records what a run fetched, evaluates the thresholds against
- * the history in the same transaction, and posts fired alerts to the webhook.
+ * History and alerts for report runs: records what a run fetched, evaluates the thresholds on
+ * every figure the run shows against the history in the same transaction, and posts fired
+ * alerts to the webhook.
  *
- * The database is opened only when a run has something to record (a live or failed fetch): a run
- * served wholly from the cache neither loads better-sqlite3 nor touches the file. Its alerts were
- * evaluated by the run that fetched those figures.
+ * Recording is the fetcher's job: the process that fetched a figure (a cron run, a watch loop,
+ * the dashboard's server) records it, once; a figure served from the cache was recorded when it
+ * was fetched. Evaluation is the job of whoever shows it with thresholds set: a cron run whose
+ * figures all come from a cache another process keeps fresh still alerts, and the alert state,
+ * kept in the same transaction, makes each transition fire once however many processes see it.
+ *
+ * The database is opened only when a run has something to record (a live or failed fetch) or
+ * thresholds to evaluate: a plain run served wholly from the cache neither loads better-sqlite3
+ * nor touches the file.
  */
 import { join } from "node:path";
 import type { LoadedConfig } from "../config/index.js";
@@ -15,6 +22,7 @@ import type { Report } from "../report/model.js";
 import {
   type Alert,
   evaluateAlerts,
+  figuresShown,
   hasThresholds,
   type Observation,
   samplesFromReport,
@@ -39,6 +47,13 @@ export interface MonitorOptions {
   renotifyMs: number | null;
   notifyUrl?: string;
   webhook?: WebhookOptions;
+  /** false: record only, never evaluate (the dashboard, which shows no alert). Default true. */
+  evaluate?: boolean;
+  /**
+   * false when the report is limited to some brokers (--broker): its account totals are not
+   * the accounts' totals, so they are neither recorded nor evaluated. Default true.
+   */
+  totals?: boolean;
   onWarning: (message: string) => void;
 }
 
@@ -89,22 +104,31 @@ export class Monitor {
     this.sources = thresholdSources(config, options.flags);
     this.alerting =
       options.history &&
+      options.evaluate !== false &&
       (hasThresholds(options.flags) ||
         this.sources.brokers.size > 0 ||
         this.sources.totals.size > 0);
   }
 
   /**
-   * Records the run's fetches and returns the alerts that fired: [] when none, null when alerting
-   * is off. A history that cannot be used (corrupt file, unwritable directory, no SQLite module)
-   * is a warning when only recording is lost; with thresholds set it throws HistoryError, since
-   * alerts that silently stop are worse than a run that fails (the caller still prints the report).
+   * Records the run's fetches and returns the alerts that fired on the figures it shows, live or
+   * cached: [] when none, null when alerting is off. A history that cannot be used (corrupt file,
+   * unwritable directory, no SQLite module) is a warning when only recording is lost; with
+   * thresholds set it throws HistoryError, since alerts that silently stop are worse than a run
+   * that fails (the caller still prints the report).
    */
   observe(report: Report): Alert[] | null {
     const none = this.alerting ? [] : null;
     if (!this.options.history) return none;
-    const samples = samplesFromReport(report);
-    if (samples.length === 0) return none;
+    const scope = { totals: this.options.totals !== false };
+    const samples = samplesFromReport(report, scope);
+    const shown = this.alerting
+      ? figuresShown(report, scope).flatMap((figure) => {
+          const thresholds = thresholdsFor(figure.key, this.sources);
+          return hasThresholds(thresholds) ? [{ ...figure, thresholds }] : [];
+        })
+      : [];
+    if (samples.length === 0 && shown.length === 0) return none;
     const now = report.generatedAt.getTime();
     try {
       this.store ??= HistoryStore.open(this.options.stateDir) as HistoryStore;
@@ -113,23 +137,26 @@ export class Monitor {
         let alerts: Alert[] = [];
         if (this.alerting) {
           const observations: Observation[] = [];
-          for (const sample of samples) {
-            const thresholds = thresholdsFor(sample, this.sources);
-            if (!hasThresholds(thresholds)) continue;
-            const previousCents = store.lastFigure(sample);
+          for (const figure of shown) {
+            // A newer figure is already recorded (another process fetched since this one was
+            // cached): this one is out of date and must neither fire nor clear anything.
+            if (store.hasFigureAfter(figure.key, figure.at)) continue;
+            // The figure itself may be recorded already (by whoever fetched it): compare with
+            // what came before it.
+            const previousCents = store.lastFigure(figure.key, figure.at);
             const windowHigh =
               this.options.dropWindowMs === undefined
                 ? null
-                : store.highestSince(sample, now - this.options.dropWindowMs);
+                : store.highestSince(figure.key, figure.at - this.options.dropWindowMs, figure.at);
             observations.push({
-              key: { kind: sample.kind, account: sample.account, broker: sample.broker },
-              currentCents: sample.cents,
+              key: figure.key,
+              currentCents: figure.cents,
               previousCents,
               referenceCents:
                 windowHigh === null || (previousCents !== null && previousCents > windowHigh)
                   ? previousCents
                   : windowHigh,
-              thresholds,
+              thresholds: figure.thresholds,
             });
           }
           const evaluation = evaluateAlerts(observations, store.activeAlerts(), {
@@ -139,8 +166,10 @@ export class Monitor {
           store.saveAlerts(evaluation.upsert, evaluation.clear);
           alerts = evaluation.alerts;
         }
-        store.record(samples);
-        store.prune(now - this.options.retentionMs);
+        if (samples.length > 0) {
+          store.record(samples);
+          store.prune(now - this.options.retentionMs);
+        }
         return this.alerting ? alerts : null;
       });
     } catch (error) {

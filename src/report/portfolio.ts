@@ -8,20 +8,21 @@
  * of its assets (a broker's own equity figure, the cent rounding of each asset), the difference
  * is an explicit line, never spread over the assets.
  */
+
+import { DEFAULT_STABLECOINS } from "../brokers/types.js";
 import { baseAsset } from "../brokers/valuation.js";
 import { type Cents, fixedToString, parseDecimal } from "../money.js";
 import { JsonNumber, usdJson } from "../render/json-text.js";
 import type { BrokerRow, Report, ReportAccount } from "./model.js";
 
-export const PORTFOLIO_STABLECOINS = ["USD", "USDC", "USDT", "DAI", "PYUSD"] as const;
-const DEFAULT_TOP_HOLDERS = 5;
+const DEFAULT_TOP_HOLDERS = 3;
 
 export interface PortfolioOptions {
   /** Keep USD and each stablecoin on lines of their own (default: one "USD" line). */
   splitStablecoins?: boolean;
   /** What counts as USD at par (default USD, USDC, USDT, DAI, PYUSD). */
   stablecoins?: readonly string[];
-  /** Holders listed per asset, largest first (default 5; 0 lists none). */
+  /** Holders listed per asset, largest first (default 3; 0 lists none). */
   topHolders?: number;
 }
 
@@ -32,8 +33,8 @@ export interface PortfolioHolder {
   broker: string;
   /** "platform / kraken", "alice / coinbase". */
   label: string;
-  /** Exact decimal string. */
-  amount: string;
+  /** Exact decimal string; null on lines that are not an asset. */
+  amount: string | null;
   /** Null when this holding has no USD value. */
   usdCents: Cents | null;
 }
@@ -59,6 +60,11 @@ export interface PortfolioLine {
   usdCents: Cents | null;
   /** Part of `amount` that has no USD value ("0" when all of it is valued). */
   unvaluedAmount: string | null;
+  /**
+   * Some of it has no USD price (its rows list it in `unpriced`). Otherwise an unvalued amount is
+   * one a cash valuation does not count.
+   */
+  unpriced: boolean;
   /** Share of the total in percent, two decimals ("12.34"); null when the line has no value. */
   sharePercent: string | null;
   /** Broker accounts holding it (or, on other lines, contributing to it). */
@@ -92,6 +98,7 @@ interface Holding {
 
 interface Acc {
   members: Set<string>;
+  unpriced: boolean;
   holdings: Map<string, Holding>;
 }
 
@@ -103,7 +110,7 @@ function holderOf(account: ReportAccount, row: BrokerRow): Holding["holder"] {
 function add(acc: Map<string, Acc>, key: string, member: string, holder: Holding["holder"]) {
   let entry = acc.get(key);
   if (!entry) {
-    entry = { members: new Set(), holdings: new Map() };
+    entry = { members: new Set(), unpriced: false, holdings: new Map() };
     acc.set(key, entry);
   }
   entry.members.add(member);
@@ -116,10 +123,22 @@ function add(acc: Map<string, Acc>, key: string, member: string, holder: Holding
   return holding;
 }
 
+/**
+ * An asset's amount. Rows hold amounts written by fixedToString; one that does not parse (a
+ * damaged cache entry) counts as no amount rather than failing the whole portfolio.
+ */
+function amountOf(text: string): bigint {
+  try {
+    return parseDecimal(text);
+  } catch {
+    return 0n;
+  }
+}
+
 /** Floor division for bigints (toward minus infinity). */
 function floorDiv(a: bigint, b: bigint): bigint {
   const q = a / b;
-  return (a % b !== 0n && a < 0n !== b < 0n) ? q - 1n : q;
+  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 }
 
 /**
@@ -166,7 +185,7 @@ function byValue(a: { usdCents: Cents | null; amount: bigint; label: string }, b
 
 export function buildPortfolio(report: Report, options: PortfolioOptions = {}): Portfolio {
   const stablecoins = new Set(
-    (options.stablecoins ?? PORTFOLIO_STABLECOINS).map((c) => c.toUpperCase()),
+    (options.stablecoins ?? DEFAULT_STABLECOINS).map((c) => c.toUpperCase()),
   );
   const merge = !options.splitStablecoins;
   const top = Math.max(0, Math.floor(options.topHolders ?? DEFAULT_TOP_HOLDERS));
@@ -194,8 +213,9 @@ export function buildPortfolio(report: Report, options: PortfolioOptions = {}): 
       totalCents += row.usdCents;
       const holder = holderOf(account, row);
       let attributed = 0n;
+      let valuedAssets = 0n;
       for (const [code, asset] of Object.entries(row.assets)) {
-        const amount = parseDecimal(asset.total);
+        const amount = amountOf(asset.total);
         const stable = stablecoins.has(baseAsset(code).toUpperCase());
         // In a cash valuation only cash counts: another asset's price is shown, not summed.
         const value = row.basis === "cash" && !stable ? null : asset.usdCents;
@@ -203,19 +223,23 @@ export function buildPortfolio(report: Report, options: PortfolioOptions = {}): 
         const key = merge && stable ? "USD" : code;
         const holding = add(assets, key, code, holder);
         holding.amount += amount;
-        if (value === null) holding.unvalued += amount;
-        else {
+        if (value === null) {
+          holding.unvalued += amount;
+          if (row.unpriced.includes(code)) (assets.get(key) as Acc).unpriced = true;
+        } else {
           holding.usdCents = (holding.usdCents ?? 0n) + value;
           attributed += value;
+          valuedAssets += 1n;
         }
       }
       const rest = row.usdCents - attributed;
       if (rest !== 0n) {
-        // Broker equity holds what its assets' prices do not; elsewhere a few cents are rounding.
+        // Broker equity holds what its assets' prices do not. Elsewhere each asset's value was
+        // rounded to the cent on its own (at most half a cent each) and the row's sum once.
         const kind =
           row.basis === "broker"
             ? "broker_equity"
-            : rest > -100n && rest < 100n
+            : 2n * (rest < 0n ? -rest : rest) <= valuedAssets
               ? "rounding"
               : "unattributed";
         const holding = add(others, kind, kind, holder);
@@ -224,7 +248,11 @@ export function buildPortfolio(report: Report, options: PortfolioOptions = {}): 
     }
   }
 
-  const toLine = (kind: PortfolioLineKind, name: string, acc: Acc): PortfolioLine & { sort: bigint } => {
+  const toLine = (
+    kind: PortfolioLineKind,
+    name: string,
+    acc: Acc,
+  ): PortfolioLine & { sort: bigint } => {
     const holdings = [...acc.holdings.values()];
     let amount = 0n;
     let unvalued = 0n;
@@ -242,7 +270,7 @@ export function buildPortfolio(report: Report, options: PortfolioOptions = {}): 
       .map(
         (h): PortfolioHolder => ({
           ...h.holder,
-          amount: fixedToString(h.amount),
+          amount: isAsset ? fixedToString(h.amount) : null,
           usdCents: h.usdCents,
         }),
       );
@@ -253,9 +281,10 @@ export function buildPortfolio(report: Report, options: PortfolioOptions = {}): 
       amount: isAsset ? fixedToString(amount) : null,
       usdCents,
       unvaluedAmount: isAsset ? fixedToString(unvalued) : null,
+      unpriced: acc.unpriced,
       sharePercent: null,
       accounts: holdings.length,
-      topHolders: isAsset ? ranked : ranked.map((h) => ({ ...h, amount: "0" })),
+      topHolders: ranked,
       sort: amount,
     };
   };
@@ -263,7 +292,9 @@ export function buildPortfolio(report: Report, options: PortfolioOptions = {}): 
   const assetLines = [...assets.entries()].map(([code, acc]) => toLine("asset", code, acc));
   const valued = assetLines
     .filter((l) => l.usdCents !== null)
-    .sort((a, b) => byValue({ ...a, amount: a.sort, label: a.asset }, { ...b, amount: b.sort, label: b.asset }));
+    .sort((a, b) =>
+      byValue({ ...a, amount: a.sort, label: a.asset }, { ...b, amount: b.sort, label: b.asset }),
+    );
   const unvalued = assetLines
     .filter((l) => l.usdCents === null)
     .sort((a, b) => (a.asset < b.asset ? -1 : a.asset > b.asset ? 1 : 0));
@@ -300,13 +331,14 @@ export function portfolioJson(p: Portfolio) {
       usd: usdJson(line.usdCents),
       share_percent: line.sharePercent === null ? null : new JsonNumber(line.sharePercent),
       unvalued_amount: line.unvaluedAmount,
+      unpriced: line.unpriced,
       accounts: line.accounts,
       top_holders: line.topHolders.map((h) => ({
         account: h.account,
         kind: h.kind,
         broker: h.broker,
         label: h.label,
-        amount: line.kind === "asset" ? h.amount : null,
+        amount: h.amount,
         usd: usdJson(h.usdCents),
       })),
     })),

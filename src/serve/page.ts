@@ -36,6 +36,24 @@ export function pageHtml(refreshSeconds: number): string {
 </form>
 <p id="error" class="banner" role="alert" hidden></p>
 <section id="summary" class="summary" aria-label="Summary"></section>
+<div class="panels">
+<section id="history" class="panel" aria-labelledby="history-title">
+  <div class="panel-head">
+    <h2 id="history-title">Platform total and total user capital</h2>
+    <fieldset id="range" class="range">
+      <legend>Range</legend>
+      <label><input type="radio" name="range" value="24h" checked> 24 h</label>
+      <label><input type="radio" name="range" value="7d"> 7 d</label>
+      <label><input type="radio" name="range" value="30d"> 30 d</label>
+    </fieldset>
+  </div>
+  <figure id="chart" class="chart"><p class="empty">Loading the history…</p></figure>
+</section>
+<section id="portfolio" class="panel" aria-labelledby="portfolio-title">
+  <h2 id="portfolio-title">Portfolio by asset</h2>
+  <div id="portfolio-body"><p class="empty">Loading…</p></div>
+</section>
+</div>
 <main id="cards" class="cards"></main>
 <noscript>This page needs JavaScript. The same figures are at /api/balances.</noscript>
 </body>
@@ -47,12 +65,14 @@ export function pageHtml(refreshSeconds: number): string {
 export const APP_CSS = `:root {
   --ok: #0072b2; --warn: #e69f00; --fail: #d55e00; --muted: #6b6b6b;
   --bg: #f6f7f9; --card: #fff; --text: #1b1f24; --line: #d8dce1;
+  --series-a: #0072b2; --series-b: #c2528f;
   color-scheme: light dark;
   font: 15px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
 }
 @media (prefers-color-scheme: dark) {
   :root { --ok: #56b4e9; --warn: #f0e442; --fail: #e69f00; --muted: #a0a6ad;
-    --bg: #111418; --card: #1b1f24; --text: #e8eaed; --line: #343a41; }
+    --bg: #111418; --card: #1b1f24; --text: #e8eaed; --line: #343a41;
+    --series-a: #56b4e9; --series-b: #e07fb8; }
 }
 * { box-sizing: border-box; }
 body { margin: 0; padding: 1rem; background: var(--bg); color: var(--text); }
@@ -89,6 +109,42 @@ h2 { font-size: 1.1rem; margin: 0; overflow-wrap: anywhere; }
 .row.failed { border-left-color: var(--fail); } .row.failed .icon { color: var(--fail); }
 .row.muted { color: var(--muted); }
 .empty { color: var(--muted); }
+.panels { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: .75rem; margin-bottom: .75rem; }
+@media (max-width: 56rem) { .panels { grid-template-columns: minmax(0, 1fr); } }
+.panel { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: .75rem; min-width: 0; }
+.panel-head { display: flex; flex-wrap: wrap; justify-content: space-between; align-items: center; gap: .25rem 1rem; }
+.range { display: flex; gap: .75rem; border: 0; margin: 0; padding: 0; }
+.range legend { float: left; margin-right: .5rem; color: var(--muted); }
+.range label { display: flex; align-items: center; gap: .25rem; }
+.chart { margin: .5rem 0 0; }
+.chart svg { display: block; width: 100%; height: auto; overflow: visible; }
+.chart figcaption { color: var(--muted); font-size: .85rem; margin-top: .25rem; }
+.legend { display: flex; flex-wrap: wrap; gap: .25rem 1.25rem; list-style: none; margin: .25rem 0 0; padding: 0; font-size: .9rem; }
+.legend li { display: flex; align-items: center; gap: .4rem; }
+.legend svg { width: 2.5rem; height: .9rem; }
+svg text { fill: var(--text); font: 12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+svg .tick { fill: var(--muted); font-size: 11px; }
+svg .grid { stroke: var(--line); stroke-width: 1; }
+svg .axis { stroke: var(--muted); stroke-width: 1; }
+.line { fill: none; stroke-width: 2.5; stroke-linejoin: round; stroke-linecap: round; }
+.series-platform { stroke: var(--series-a); } .marker.series-platform { fill: var(--series-a); stroke: none; }
+.series-capital { stroke: var(--series-b); stroke-dasharray: 7 4; } .marker.series-capital { fill: var(--card); stroke-dasharray: none; stroke-width: 2; }
+.end-label { font-weight: 600; }
+.spark { display: flex; align-items: center; gap: .5rem; margin-top: .4rem; font-size: .85rem; color: var(--muted); }
+.spark svg { width: 7.5rem; height: 1.75rem; flex: none; }
+.spark .line { stroke: var(--series-a); stroke-width: 1.5; }
+.spark .marker { fill: var(--series-a); }
+.shares { list-style: none; margin: .5rem 0 0; padding: 0; max-height: 22rem; overflow-y: auto; }
+.share { display: grid; grid-template-columns: minmax(0, 1fr) auto auto; gap: 0 .75rem; align-items: baseline; padding: .3rem 0; border-top: 1px solid var(--line); }
+.share-asset { font-weight: 600; overflow-wrap: anywhere; }
+.share-usd, .share-pct { text-align: right; font-variant-numeric: tabular-nums; }
+.share-pct { min-width: 4.5rem; }
+.share svg { grid-column: 1 / -1; width: 100%; height: .5rem; }
+.share .bar-track { fill: var(--line); }
+.share .bar { fill: var(--series-a); }
+.share.other .share-asset, .share.unvalued .share-asset { font-weight: normal; color: var(--muted); }
+.share-note { grid-column: 1 / -1; color: var(--muted); font-size: .85rem; }
+.panel-note { color: var(--muted); font-size: .85rem; margin: .25rem 0 0; }
 `;
 
 export const APP_JS = `"use strict";
@@ -100,7 +156,7 @@ export const APP_JS = `"use strict";
   var usd = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
   // An unknown figure (null: the broker failed and no older figure stands in) is never $0.00.
   var money = { format: function (value) { return value === null || value === undefined ? "—" : usd.format(value); } };
-  var view = { doc: null, names: null, checkedAt: null };
+  var view = { doc: null, names: null, checkedAt: null, history: null };
   var $ = function (id) { return document.getElementById(id); };
 
   function el(tag, className, text) {
@@ -161,6 +217,264 @@ export const APP_JS = `"use strict";
     }).length;
   }
 
+  // Charts are SVG drawn here: no library, nothing from another origin, text only via textContent.
+  var SVG_NS = "http://www.w3.org/2000/svg";
+  var RANGE_WORDS = { "24h": "24 h", "7d": "7 d", "30d": "30 d" };
+  var SERIES = [
+    { key: "platform_total", css: "series-platform", name: "Platform total", short: "Platform", shape: "circle" },
+    { key: "total_user_capital", css: "series-capital", name: "Total user capital", short: "Users", shape: "square" },
+  ];
+
+  function svg(tag, attrs, className) {
+    var node = document.createElementNS(SVG_NS, tag);
+    if (className) node.setAttribute("class", className);
+    Object.keys(attrs || {}).forEach(function (name) { node.setAttribute(name, String(attrs[name])); });
+    return node;
+  }
+
+  function svgText(x, y, text, className, anchor) {
+    var node = svg("text", { x: x, y: y, "text-anchor": anchor || "start" }, className);
+    node.textContent = safeText(String(text));
+    return node;
+  }
+
+  function marker(shape, x, y, size, className) {
+    if (shape === "square") {
+      return svg("rect", { x: x - size, y: y - size, width: 2 * size, height: 2 * size }, className);
+    }
+    return svg("circle", { cx: x, cy: y, r: size }, className);
+  }
+
+  // Runs of known points: an unknown figure (null) breaks the line, it never drops to zero.
+  function segments(points) {
+    var out = [];
+    var run = [];
+    points.forEach(function (p) {
+      if (p[1] === null) {
+        if (run.length) out.push(run);
+        run = [];
+      } else {
+        run.push(p);
+      }
+    });
+    if (run.length) out.push(run);
+    return out;
+  }
+
+  function knownPoints(points) {
+    return points.filter(function (p) { return p[1] !== null; });
+  }
+
+  function drawLine(group, points, sx, sy, className, shape, size) {
+    segments(points).forEach(function (run) {
+      if (run.length === 1) {
+        group.append(marker(shape, sx(run[0][0]), sy(run[0][1]), size, "marker " + className));
+        return;
+      }
+      var d = run.map(function (p, i) {
+        return (i ? "L" : "M") + sx(p[0]).toFixed(1) + " " + sy(p[1]).toFixed(1);
+      }).join(" ");
+      group.append(svg("path", { d: d }, "line " + className));
+    });
+  }
+
+  function niceStep(span, count) {
+    var raw = span / count;
+    var magnitude = Math.pow(10, Math.floor(Math.log10(raw)));
+    var norm = raw / magnitude;
+    return (norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10) * magnitude;
+  }
+
+  function scaleY(values) {
+    var lo = Math.min.apply(null, values);
+    var hi = Math.max.apply(null, values);
+    if (lo === hi) {
+      var pad = Math.max(1, Math.abs(lo) * 0.05);
+      lo -= pad;
+      hi += pad;
+    }
+    var step = niceStep(hi - lo, 4);
+    lo = Math.floor(lo / step) * step;
+    hi = Math.ceil(hi / step) * step;
+    var ticks = [];
+    for (var v = lo; v <= hi + step / 2; v += step) ticks.push(v);
+    var tick = new Intl.NumberFormat("en-US", step >= 1000
+      ? { style: "currency", currency: "USD", notation: "compact", maximumFractionDigits: 1 }
+      : { style: "currency", currency: "USD", maximumFractionDigits: step < 1 ? 2 : 0 });
+    return { lo: lo, hi: hi, ticks: ticks, format: tick.format };
+  }
+
+  function when(ms, range) {
+    var date = new Date(ms);
+    return range === "24h"
+      ? date.toLocaleTimeString("en-US", { hour: "2-digit", minute: "2-digit" })
+      : date.toLocaleDateString("en-US", { month: "short", day: "numeric" });
+  }
+
+  function legend() {
+    var list = el("ul", "legend");
+    SERIES.forEach(function (s) {
+      var item = el("li", null);
+      var sample = svg("svg", { viewBox: "0 0 40 14", "aria-hidden": "true" });
+      sample.append(svg("path", { d: "M2 7 L38 7" }, "line " + s.css));
+      sample.append(marker(s.shape, 20, 7, 3.5, "marker " + s.css));
+      item.append(sample, el("span", null, s.name + (s.shape === "square" ? " (dashed, squares)" : " (solid, dots)")));
+      list.append(item);
+    });
+    return list;
+  }
+
+  function renderChart() {
+    var figure = $("chart");
+    var h = view.history;
+    if (!h) return;
+    var word = RANGE_WORDS[h.range] || h.range;
+    var lines = SERIES.map(function (s) { return { s: s, points: h[s.key] || [] }; });
+    var values = [];
+    lines.forEach(function (l) { knownPoints(l.points).forEach(function (p) { values.push(p[1]); }); });
+    if (!h.recorded || values.length === 0) {
+      figure.replaceChildren(el("p", "empty", h.recorded
+        ? "Nothing recorded in the last " + word + "."
+        : "No history recorded yet: report runs that fetch (and serve, as it refreshes) record it."));
+      figure.dataset.points = "0";
+      return;
+    }
+    var W = 720, H = 250, left = 64, right = 160, top = 12, bottom = 26;
+    var since = Date.parse(h.since), until = Date.parse(h.until);
+    var y = scaleY(values);
+    var sx = function (t) { return left + (W - left - right) * (t - since) / Math.max(1, until - since); };
+    var sy = function (v) { return top + (H - top - bottom) * (y.hi - v) / (y.hi - y.lo); };
+    var chart = svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-labelledby": "chart-caption" });
+    chart.dataset.chart = "totals";
+    y.ticks.forEach(function (v) {
+      chart.append(svg("line", { x1: left, x2: W - right, y1: sy(v), y2: sy(v) }, "grid"));
+      chart.append(svgText(left - 6, sy(v) + 4, y.format(v), "tick", "end"));
+    });
+    chart.append(svg("line", { x1: left, x2: W - right, y1: H - bottom, y2: H - bottom }, "axis"));
+    for (var i = 0; i <= 3; i++) {
+      var t = since + (until - since) * i / 3;
+      chart.append(svgText(sx(t), H - 8, when(t, h.range), "tick", i === 0 ? "start" : i === 3 ? "end" : "middle"));
+    }
+    // Direct labels at each line's last known point, pushed apart when they would overlap.
+    var ends = [];
+    lines.forEach(function (l) {
+      drawLine(chart, l.points, sx, sy, l.s.css, l.s.shape, 3.5);
+      var known = knownPoints(l.points);
+      var last = known[known.length - 1];
+      if (!last) return;
+      chart.append(marker(l.s.shape, sx(last[0]), sy(last[1]), 4, "marker " + l.s.css));
+      ends.push({ s: l.s, x: sx(last[0]) + 8, y: sy(last[1]) + 4, value: last[1] });
+    });
+    ends.sort(function (a, b) { return a.y - b.y; });
+    if (ends.length === 2 && ends[1].y - ends[0].y < 15) {
+      var middle = (ends[0].y + ends[1].y) / 2;
+      ends[0].y = middle - 7.5;
+      ends[1].y = middle + 7.5;
+    }
+    ends.forEach(function (e) {
+      var label = svgText(e.x, e.y, e.s.short + " " + money.format(e.value), "end-label");
+      label.dataset.series = e.s.key;
+      chart.append(label);
+    });
+    var caption = el("figcaption", null, "Last " + word + ": " + lines.map(function (l) {
+      var known = knownPoints(l.points);
+      if (!l.points.length) return l.s.name + " not recorded";
+      if (!known.length) return l.s.name + " unknown (a broker failed)";
+      return l.s.name + " " + money.format(known[0][1]) + " → " + money.format(known[known.length - 1][1]);
+    }).join(" · ") + ". A gap is a time with an unknown figure (a broker failed).");
+    caption.id = "chart-caption";
+    figure.dataset.points = String(values.length);
+    figure.replaceChildren(chart, legend(), caption);
+  }
+
+  // A user's (or the platform's) total over the chosen range, beside the card's total.
+  function sparkline(points) {
+    var h = view.history;
+    var known = knownPoints(points || []);
+    if (!h || !known.length) return null;
+    var W = 120, H = 28;
+    var since = Date.parse(h.since), until = Date.parse(h.until);
+    var lo = Math.min.apply(null, known.map(function (p) { return p[1]; }));
+    var hi = Math.max.apply(null, known.map(function (p) { return p[1]; }));
+    var sx = function (t) { return 2 + (W - 4) * (t - since) / Math.max(1, until - since); };
+    var sy = function (v) { return hi === lo ? H / 2 : 3 + (H - 6) * (hi - v) / (hi - lo); };
+    var box = el("div", "spark");
+    var text = (RANGE_WORDS[h.range] || h.range) + ": " + (known.length === 1
+      ? money.format(known[0][1]) + ", one figure so far"
+      : money.format(known[0][1]) + " → " + money.format(known[known.length - 1][1]));
+    var chart = svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": safeText(text) });
+    drawLine(chart, points, sx, sy, "", "circle", 1.5);
+    var last = known[known.length - 1];
+    chart.append(marker("circle", sx(last[0]), sy(last[1]), 2.5, "marker"));
+    box.append(chart, el("span", "spark-text", text));
+    return box;
+  }
+
+  function shareRow(line) {
+    var kind = line.kind === "asset" ? (line.usd === null ? "unvalued" : "asset") : "other";
+    var item = el("li", "share " + kind);
+    item.dataset.asset = line.asset;
+    var merged = line.members.length > 1 || (line.members[0] !== undefined && line.members[0] !== line.asset);
+    item.append(el("span", "share-asset", merged ? line.asset + " (" + line.members.join(", ") + ")" : line.asset));
+    item.append(el("span", "share-usd", money.format(line.usd)));
+    item.append(el("span", "share-pct", line.share_percent === null ? "—" : line.share_percent.toFixed(2) + " %"));
+    if (line.share_percent !== null) {
+      var bar = svg("svg", { viewBox: "0 0 100 6", preserveAspectRatio: "none", "aria-hidden": "true" });
+      bar.append(svg("rect", { x: 0, y: 0, width: 100, height: 6 }, "bar-track"));
+      bar.append(svg("rect", { x: 0, y: 0, width: Math.max(0, Math.min(100, line.share_percent)), height: 6 }, "bar"));
+      item.append(bar);
+    }
+    var note = line.kind !== "asset" ? null
+      : line.usd === null ? line.amount + " held, no USD price"
+      : line.unvalued_amount && line.unvalued_amount !== "0" ? line.unvalued_amount + " of it has no USD price"
+      : null;
+    var holders = line.accounts + " broker account" + (line.accounts === 1 ? "" : "s");
+    item.append(el("span", "share-note", (note ? note + " · " : "") + holders));
+    return item;
+  }
+
+  function renderPortfolio(p) {
+    var body = $("portfolio-body");
+    if (!p.assets.length) {
+      body.replaceChildren(el("p", "empty", "No holdings to show."));
+      return;
+    }
+    var out = [];
+    if (p.rows.unknown) out.push(p.rows.unknown + " with no figure");
+    if (p.rows.duplicate) out.push(p.rows.duplicate + " sharing another's key");
+    if (p.rows.disabled) out.push(p.rows.disabled + " disabled");
+    var note = el("p", "panel-note", "Total " + money.format(p.total_usd) + " (platform and users) over " +
+      p.rows.counted + " broker account" + (p.rows.counted === 1 ? "" : "s") +
+      (out.length ? "; left out as in the totals: " + out.join(", ") : "") + ".");
+    var list = el("ol", "shares");
+    p.assets.forEach(function (line) { list.append(shareRow(line)); });
+    body.replaceChildren(note, list);
+  }
+
+  function selectedRange() {
+    var checked = document.querySelector("#range input:checked");
+    return checked ? checked.value : "24h";
+  }
+
+  function loadHistory() {
+    var range = selectedRange();
+    return getJson("/api/history?range=" + encodeURIComponent(range)).then(function (h) {
+      if (range !== selectedRange()) return;
+      view.history = h;
+      renderChart();
+      renderCards();
+    }, function (error) {
+      view.history = null;
+      $("chart").replaceChildren(el("p", "empty", "History unavailable: " + error.message));
+    });
+  }
+
+  function loadPortfolio() {
+    return getJson("/api/portfolio").then(renderPortfolio, function (error) {
+      $("portfolio-body").replaceChildren(el("p", "empty", "Portfolio unavailable: " + error.message));
+    });
+  }
+
   function card(account, broker) {
     var article = el("article", "card " + account.kind);
     article.dataset.account = account.kind === "platform" ? "platform" : "user:" + account.id;
@@ -174,6 +488,10 @@ export const APP_JS = `"use strict";
     total.title = "total of this account's enabled brokers";
     head.append(total);
     article.append(head);
+    var history = view.history;
+    var spark = history && sparkline(account.kind === "platform"
+      ? history.platform_total : (history.users || {})[account.id]);
+    if (spark) article.append(spark);
     var rows = el("ul", "rows");
     Object.keys(account.balances).forEach(function (b) {
       if (broker && b !== broker) return;
@@ -310,6 +628,9 @@ export const APP_JS = `"use strict";
       view.checkedAt = new Date().toISOString();
       $("error").hidden = true;
       render();
+      // After the balances: the portfolio is built from the report they just refreshed.
+      loadPortfolio();
+      loadHistory();
       // The server kept the last good document after an internal error: say so.
       if (view.doc.refresh_error) showError(String(view.doc.refresh_error));
       setTimeout(refresh, refreshMs);
@@ -323,6 +644,7 @@ export const APP_JS = `"use strict";
   ["filter-user", "filter-broker", "sort"].forEach(function (id) {
     $(id).addEventListener("input", renderCards);
   });
+  $("range").addEventListener("change", loadHistory);
   refresh();
 })();
 `;

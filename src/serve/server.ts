@@ -1,9 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { LoadedConfig } from "../config/index.js";
+import { defaultStateDir } from "../monitor/paths.js";
 import { toJsonDocument } from "../render/json.js";
 import { stringifyJson } from "../render/json-text.js";
+import type { Report } from "../report/model.js";
+import { buildPortfolio, portfolioJson } from "../report/portfolio.js";
 import { hostHeaderIsLoopback, TOKEN_COOKIE, tokenMatches, tokensOf } from "./auth.js";
 import { setSecurityHeaders } from "./headers.js";
+import { HistoryService, parseRange } from "./history-route.js";
+import { DashboardMetrics } from "./metrics.js";
 import { APP_CSS, APP_JS, pageHtml } from "./page.js";
 import { failingRows, type Snapshot } from "./report-source.js";
 
@@ -24,11 +29,21 @@ export function accountNames(config: LoadedConfig): AccountNames {
 
 export interface DashboardOptions {
   /** Where reports come from; `ReportSource` shares one in-flight run between requests. */
-  source: { snapshot(): Promise<Snapshot>; latest(): Snapshot };
+  source: {
+    snapshot(): Promise<Snapshot>;
+    latest(): Snapshot;
+    /** Called with every refreshed report: what /metrics shows. */
+    subscribe?(listener: (report: Report) => void): void;
+  };
   names: AccountNames;
   /** Required on every route but /healthz when set; when null only loopback Host names pass. */
   token: string | null;
   refreshSeconds: number;
+  /**
+   * The state directory whose history.sqlite /api/history reads (default: the CLI's,
+   * `$XDG_STATE_HOME/show-user-balances`); null: no history, the chart says so.
+   */
+  historyDir?: string | null;
   /** Unexpected failures (a report that threw); never sent to the client. */
   onError?: (message: string) => void;
 }
@@ -51,6 +66,18 @@ export function createDashboardServer(options: DashboardOptions): Server {
   const html = pageHtml(options.refreshSeconds);
   /** The last document that rendered, served (with the error beside it) when a refresh fails. */
   let lastGood: Record<string, unknown> | null = null;
+  const metrics = new DashboardMetrics();
+  const history = new HistoryService(
+    options.historyDir === undefined ? defaultStateDir() : options.historyDir,
+    () =>
+      Object.entries(options.names.users)
+        .filter(([, user]) => user.enabled)
+        .map(([id]) => id),
+    options.onError,
+  );
+  options.source.subscribe?.((report) => {
+    metrics.observe(report);
+  });
 
   /**
    * The JSON document for the latest snapshot. A refresh that threw, or a report that cannot be
@@ -114,6 +141,33 @@ export function createDashboardServer(options: DashboardOptions): Server {
       sendJson(response, status, body);
     },
     "/api/accounts": (_request, response) => sendJson(response, 200, options.names),
+    // From the report /api/balances last served (the page asks for it right after): no refresh.
+    "/api/portfolio": (_request, response) => {
+      const report = options.source.latest().report;
+      if (!report) {
+        sendJson(response, 503, { error: "no report yet" });
+        return;
+      }
+      sendJson(response, 200, portfolioJson(buildPortfolio(report)));
+    },
+    "/api/history": (_request, response, url) => {
+      const range = parseRange(url.searchParams.get("range"));
+      if (range === null) {
+        sendJson(response, 400, { error: "range must be one of 24h, 7d, 30d" });
+        return;
+      }
+      const { status, body } = history.answer(range);
+      sendJson(response, status, body);
+    },
+    // Reads the last refreshed report: a scrape never starts a refresh, so never an exchange request.
+    "/metrics": async (_request, response) => {
+      const { contentType, body } = await metrics.render();
+      response.writeHead(200, {
+        "Content-Type": contentType,
+        "Content-Length": Buffer.byteLength(body),
+      });
+      response.end(body);
+    },
     "/favicon.ico": (_request, response) => {
       response.writeHead(204);
       response.end();
@@ -155,13 +209,15 @@ export function createDashboardServer(options: DashboardOptions): Server {
     await route(request, response, url);
   }
 
-  return createServer((request, response) => {
+  const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       options.onError?.(error instanceof Error ? error.message : String(error));
       if (!response.headersSent) sendJson(response, 500, { error: "internal error" });
       else response.end();
     });
   });
+  server.on("close", () => history.close());
+  return server;
 }
 
 /** Listens and returns the URL to open (the real port when asked for port 0). */

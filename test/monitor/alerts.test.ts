@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   droppedBy,
   evaluateAlerts,
+  figuresShown,
   type Observation,
   samplesFromReport,
   thresholdsFor,
@@ -170,6 +171,72 @@ describe("samplesFromReport", () => {
       ["alice", null, "partial", null],
     ]);
     expect(samples[0]?.at).toBe(Date.parse("2026-01-21T15:59:59.000Z"));
+  });
+
+  it("times a total at the latest figure it adds up, so every process seeing them agrees; none for a --broker view", () => {
+    const report = buildReport({
+      platform: null,
+      users: [
+        user("alice", [
+          row("kraken", 1000n, { fetchedAt: "2026-01-21T15:59:00.000Z" }),
+          row("coinbase", 500n, {
+            source: "cached",
+            ageSeconds: 30,
+            fetchedAt: "2026-01-21T15:58:00.000Z",
+          }),
+        ]),
+      ],
+      generatedAt: new Date("2026-01-21T16:00:00.000Z"),
+    });
+    const total = samplesFromReport(report).find((x) => x.broker === null);
+    expect(total).toMatchObject({ status: "ok", cents: 1500n });
+    expect(total?.at).toBe(Date.parse("2026-01-21T15:59:00.000Z"));
+    expect(samplesFromReport(report, { totals: false }).map((x) => x.broker)).toEqual(["kraken"]);
+  });
+});
+
+describe("figuresShown", () => {
+  it("lists live and cached figures with their fetch time, and totals unless a broker failed", () => {
+    const report = buildReport({
+      platform: null,
+      users: [
+        user("alice", [
+          row("kraken", 5000n, {
+            source: "cached",
+            ageSeconds: 90,
+            fetchedAt: "2026-01-21T15:58:30.000Z",
+          }),
+          row("alpaca", null, { status: "no_credentials", source: "none", fetchedAt: null }),
+        ]),
+        user("bob", [
+          row("kraken", 700n),
+          row("coinbase", 500n, { status: "network_error", message: "down", source: "stale" }),
+        ]),
+        user("cat", [row("kraken", 1n, { source: "cached" })], { enabled: false }),
+      ],
+      generatedAt: new Date("2026-01-21T16:00:00.000Z"),
+    });
+    expect(figuresShown(report)).toEqual([
+      {
+        key: { kind: "user", account: "alice", broker: "kraken" },
+        at: Date.parse("2026-01-21T15:58:30.000Z"),
+        cents: 5000n,
+      },
+      {
+        key: { kind: "user", account: "alice", broker: null },
+        at: Date.parse("2026-01-21T15:58:30.000Z"),
+        cents: 5000n,
+      },
+      {
+        key: { kind: "user", account: "bob", broker: "kraken" },
+        at: Date.parse("2026-01-21T16:00:00.000Z"),
+        cents: 700n,
+      },
+    ]);
+    expect(figuresShown(report, { totals: false }).map((f) => f.key.broker)).toEqual([
+      "kraken",
+      "kraken",
+    ]);
   });
 });
 

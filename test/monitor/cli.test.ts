@@ -2,6 +2,7 @@ import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../../src/emulator/index.js";
+import { HistoryStore, type Sample } from "../../src/monitor/history.js";
 import { ROOT, runCli, scratch, spawnCli, writeJson } from "../helpers/cli.js";
 import { seedAccount } from "../helpers/seed.js";
 import { startReceiver } from "./receiver.js";
@@ -169,7 +170,7 @@ describe("history and alerts across cron runs", () => {
     await hook.close();
   });
 
-  it("a cache-hit run records nothing; --no-history records nothing at all", async () => {
+  it("a cache-hit run records nothing (with thresholds it evaluates them); --no-history records nothing at all", async () => {
     const s = await setup();
     const cached = ["--config-dir", s.config, "--cache-dir", s.cache, "--state-dir", s.state];
     const trace = ["--require", join(ROOT, "test", "monitor", "trace-sqlite.cjs")];
@@ -178,9 +179,11 @@ describe("history and alerts across cron runs", () => {
       nodeArgs: trace,
     });
     expect(live.stderr).toContain("[trace] better-sqlite3 loaded");
+    // alice's config has a threshold: the cache-hit run opens the history to evaluate it.
     const hit = await runCli([...cached, "--json"], { cwd: s.dir, nodeArgs: trace });
     expect(hit.code).toBe(0);
-    expect(hit.stderr).toBe("");
+    expect(hit.stderr).toBe("[trace] better-sqlite3 loaded\n");
+    expect(JSON.parse(hit.stdout).alerts).toEqual([]);
     await s.run(["--no-history"]);
     const h = JSON.parse((await s.history(["--json"])).stdout);
     expect(h.series.find((x: { broker: string }) => x.broker === "kraken").points).toHaveLength(1);
@@ -309,5 +312,135 @@ describe("--watch", () => {
     expect(code).toBe(0);
     expect(stdout).not.toContain("\u001b[2J");
     expect(stdout.split("USER ACCOUNT BALANCES").length).toBeGreaterThan(2);
+  });
+});
+
+describe("alerts on cached figures", () => {
+  it("a plain cache-hit run opens no history; two runs with a threshold seeing one cached figure fire it once", async () => {
+    const s = await scratch();
+    const kraken = seedAccount(emulator, "kraken", { USD: "50" });
+    await writeJson(join(s.config, "users", "cy.json"), {
+      user_id: "cy",
+      brokers: [{ broker: "kraken", credentials: kraken, apiUrl: emulator.urls.kraken }],
+    });
+    const state = join(s.dir, "state");
+    const args = ["--config-dir", s.config, "--cache-dir", s.cache, "--state-dir", state];
+    const trace = ["--require", join(ROOT, "test", "monitor", "trace-sqlite.cjs")];
+    const run = (extra: string[]) =>
+      runCli([...args, "--kraken-spacing", "50", "--json", ...extra], {
+        cwd: s.dir,
+        nodeArgs: trace,
+      });
+    const live = await run([]);
+    expect(live.code).toBe(0);
+    expect(live.stderr).toBe("[trace] better-sqlite3 loaded\n");
+    // Served from the cache, no threshold: no SQLite module, no file opened.
+    const plain = await run([]);
+    expect(plain.stderr).toBe("");
+    expect(JSON.parse(plain.stdout).status.users.cy.kraken.source).toBe("cached");
+    // Two processes at once on the same cached $50: the transition fires in exactly one.
+    const both = await Promise.all([run(["--alert-low", "100"]), run(["--alert-low", "100"])]);
+    expect(both.map((r) => r.code).sort()).toEqual([0, 4]);
+    const docs = both.map((r) => JSON.parse(r.stdout));
+    for (const doc of docs) expect(doc.status.users.cy.kraken.source).toBe("cached");
+    expect(docs.flatMap((d) => d.alerts)).toEqual([
+      expect.objectContaining({ type: "BALANCE_LOW", user: "cy", broker: "kraken", current: 50 }),
+    ]);
+    // And later runs on the same figure stay quiet.
+    expect((await run(["--alert-low", "100"])).code).toBe(0);
+    const h = await runCli(["history", "--state-dir", state, "--json"], { cwd: s.dir });
+    const series = JSON.parse(h.stdout).series;
+    expect(series.map((x: { points: unknown[] }) => x.points.length)).toEqual([1]);
+  });
+});
+
+describe("history --interval", () => {
+  it("--interval 1d --since 7d: one row per UTC day per account from a seeded store, with totals", async () => {
+    const s = await scratch();
+    const state = join(s.dir, "state");
+    const DAY = 86_400_000;
+    const today = Math.floor(Date.now() / DAY) * DAY;
+    const store = HistoryStore.open(state) as HistoryStore;
+    const samples: Sample[] = [];
+    for (let d = 1; d <= 6; d++) {
+      for (const hour of [6, 18]) {
+        const at = today - d * DAY + hour * 3_600_000;
+        const accounts = [
+          ["platform", "platform", 500_000n],
+          ["user", "alice", 75_000n],
+          ["user", "bob", 250_000n],
+        ] as const;
+        for (const [kind, account, base] of accounts) {
+          if (account === "bob" && d === 3) continue; // bob was not recorded that day
+          const cents = base + BigInt(d * 100 + hour);
+          for (const broker of ["kraken", null]) {
+            samples.push({
+              kind,
+              account,
+              broker,
+              at,
+              status: "ok",
+              cents,
+              valuation: null,
+              assets: null,
+            });
+          }
+        }
+      }
+    }
+    store.transaction(() => store.record(samples));
+    store.close();
+    const history = (args: string[]) =>
+      runCli(["history", "--state-dir", state, "--interval", "1d", "--since", "7d", ...args], {
+        cwd: s.dir,
+      });
+
+    const json = await history(["--json"]);
+    expect(json.stderr).toBe("");
+    expect(json.code).toBe(0);
+    const doc = JSON.parse(json.stdout);
+    // since is 7 days back from now, inside the day 7 days ago: 8 UTC days up to today.
+    expect(doc.intervals).toHaveLength(8);
+    expect(doc.intervals[0].start).toBe(new Date(today - 7 * DAY).toISOString());
+    const days = doc.intervals.slice(1, 7);
+    for (const [i, day] of days.entries()) {
+      const d = 6 - i;
+      expect(day.start).toBe(new Date(today - d * DAY).toISOString());
+      const rows = day.samples.map(
+        (x: { user: string | null; broker: string }) => x.user ?? "platform",
+      );
+      expect(rows).toEqual(d === 3 ? ["platform", "alice"] : ["platform", "alice", "bob"]);
+      // The day's last figure: the 18:00Z one.
+      for (const x of day.samples) {
+        expect(x.time).toBe(new Date(today - d * DAY + 18 * 3_600_000).toISOString());
+      }
+      expect(day.platform_total.usd).toBe((500_000 + d * 100 + 18) / 100);
+      expect(day.total_user_capital).toEqual({
+        usd: d === 3 ? (75_000 + d * 100 + 18) / 100 : (325_000 + 2 * (d * 100 + 18)) / 100,
+        accounts_missing: d === 3 ? 1 : 0,
+      });
+    }
+    expect(doc.intervals[7].samples).toEqual([]);
+
+    const table = await history(["--no-color"]);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.split("\n");
+    expect(lines.filter((l) => l.includes("alice / kraken"))).toHaveLength(6);
+    expect(lines.filter((l) => l.includes("bob / kraken"))).toHaveLength(5);
+    expect(lines.filter((l) => / {3}\d{4}-\d\d-\d\d 00:00Z to /.test(l))).toHaveLength(8);
+    expect(table.stdout).toContain("(1 account with no figure: not included)");
+    expect(
+      lines
+        .filter((l) => l.includes("alice / kraken"))
+        .every((l) => /18:00:00Z$/.test(l.trimEnd())),
+    ).toBe(true);
+
+    const csv = await history(["--format", "csv"]);
+    const csvLines = csv.stdout.split("\r\n");
+    expect(csvLines[0]).toBe(
+      "interval_start,interval_end,account,user,broker,time,usd,status,accounts_missing",
+    );
+    expect(csvLines.filter((l) => l.includes(",kraken,"))).toHaveLength(17);
+    expect((await history(["--json", "--format", "csv"])).code).toBe(2);
   });
 });

@@ -74,6 +74,45 @@ describe("HistoryStore", () => {
     store.close();
   });
 
+  it("records a fetch once: the same series, time and status offered again is not a new sample", async () => {
+    const store = HistoryStore.open(await tmp()) as HistoryStore;
+    expect(store.transaction(() => store.record([sample(1000, 50n), sample(2000, null)]))).toBe(2);
+    // Another process offering the same fetch (same fetched_at) adds nothing; a new one does.
+    expect(
+      store.transaction(() =>
+        store.record([sample(1000, 50n), sample(2000, null), sample(3000, 7n)]),
+      ),
+    ).toBe(1);
+    expect(store.query({ since: 0 }).map((x) => [x.at, x.cents])).toEqual([
+      [1000, 50n],
+      [2000, null],
+      [3000, 7n],
+    ]);
+    store.close();
+  });
+
+  it("answers around a figure's own time: the figure before it, one after it, the window's highest before it", async () => {
+    const store = HistoryStore.open(await tmp()) as HistoryStore;
+    const key = { kind: "user" as const, account: "alice", broker: "kraken" };
+    store.transaction(() =>
+      store.record([
+        sample(1000, 900n),
+        sample(2000, 300n),
+        sample(2500, null),
+        sample(3000, 100n),
+      ]),
+    );
+    expect(store.lastFigure(key)).toBe(100n);
+    expect(store.lastFigure(key, 3000)).toBe(300n);
+    expect(store.lastFigure(key, 1000)).toBeNull();
+    expect(store.hasFigureAfter(key, 2000)).toBe(true);
+    expect(store.hasFigureAfter(key, 3000)).toBe(false);
+    expect(store.highestSince(key, 0, 3000)).toBe(900n);
+    expect(store.highestSince(key, 1500, 3000)).toBe(300n);
+    expect(store.query({ since: 1000, until: 2500 }).map((x) => x.at)).toEqual([1000, 2000, 2500]);
+    store.close();
+  });
+
   it("keeps alert state: upsert, read back, clear", async () => {
     const store = HistoryStore.open(await tmp()) as HistoryStore;
     const key = { kind: "user" as const, account: "alice", broker: null };

@@ -136,7 +136,7 @@ export async function stopAll(): Promise<void> {
 /**
  * A JSON document without what differs between two runs over the same cache (times and ages)
  * and without `alerts`, which the CLI's monitor adds from its own history: the dashboard
- * records no history and fires no alert.
+ * records what it fetches but fires no alert.
  */
 export function withoutTimes(doc: unknown): unknown {
   const dropped = new Set(["timestamp", "fetched_at", "age_seconds", "alerts"]);
