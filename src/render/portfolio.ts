@@ -86,7 +86,7 @@ export function renderPortfolio(p: Portfolio, options: { palette?: Palette } = {
   }
   const merged = p.stablecoinsMerged ? "; stablecoins at par on the USD line" : "";
   return (
-    `PORTFOLIO  ${formatGenerated(p.generatedAt)}  (${p.rows.counted} broker accounts${merged})\n` +
+    `PORTFOLIO  ${formatGenerated(p.generatedAt)}  (${accounts(p.rows.counted)}${merged})\n` +
     `${table.toString()}\n${notes.join("")}`
   );
 }
