@@ -91,7 +91,7 @@ export async function configToShow(
  */
 export function unknownFilters(
   config: LoadedConfig,
-  filters: { users?: readonly string[]; brokers?: readonly string[]; includeDisabled?: boolean },
+  filters: RunFilters,
 ): { error: string; hint: string } | null {
   const accounts = [...(config.platform ? [config.platform] : []), ...config.users];
   const userIds = config.users.map((user) => user.id);
@@ -114,4 +114,19 @@ export function unknownFilters(
     };
   }
   return null;
+}
+
+interface RunFilters {
+  users?: readonly string[];
+  brokers?: readonly string[];
+  includeDisabled?: boolean;
+}
+
+/** unknownFilters as a command step: prints the typo and what exists; exit 2, or null to go on. */
+export function checkFilters(io: CliIo, config: LoadedConfig, filters: RunFilters): number | null {
+  const typo = unknownFilters(config, filters);
+  if (!typo) return null;
+  warn(io, `show-user-balances: ${typo.error}`);
+  warn(io, `  fix: ${typo.hint}`);
+  return EXIT.config;
 }

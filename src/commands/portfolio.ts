@@ -15,10 +15,10 @@ import { isFailed, type Report } from "../report/model.js";
 import { runReport } from "../run.js";
 import {
   type CliIo,
+  checkFilters,
   configToShow,
   EXIT,
   loadConfigFor,
-  unknownFilters,
   useColor,
   warn,
 } from "./context.js";
@@ -147,16 +147,12 @@ export async function portfolioAction(command: Command, io: CliIo): Promise<numb
   const loaded = await loadConfigFor(io, loadOptions(flags));
   if (typeof loaded === "number") return loaded;
   const { config, code: emptyCode } = await configToShow(io, loaded, loadOptions(flags));
-  const typo = unknownFilters(config, {
+  const typo = checkFilters(io, config, {
     users: flags.user,
     brokers: flags.broker,
     includeDisabled: flags.includeDisabled,
   });
-  if (typo) {
-    warn(io, `show-user-balances: ${typo.error}`);
-    warn(io, `  fix: ${typo.hint}`);
-    return EXIT.config;
-  }
+  if (typo !== null) return typo;
 
   const options = runOptions(command, flags, config, io);
   const opened = await openRunStore(flags, config, options, io);

@@ -14,10 +14,10 @@ import type { BrokerRow, Report, ReportAccount } from "../report/model.js";
 import { runReport } from "../run.js";
 import {
   type CliIo,
+  checkFilters,
   configToShow,
   EXIT,
   loadConfigFor,
-  unknownFilters,
   useColor,
   warn,
 } from "./context.js";
@@ -258,16 +258,12 @@ export async function reportAction(command: Command, io: CliIo): Promise<number>
     return loaded.problems.length ? EXIT.config : EXIT.ok;
   }
   const { config, code: emptyCode } = await configToShow(io, loaded, loadOptions(flags));
-  const typo = unknownFilters(config, {
+  const typo = checkFilters(io, config, {
     users: flags.user,
     brokers: flags.broker,
     includeDisabled: flags.includeDisabled,
   });
-  if (typo) {
-    warn(io, `show-user-balances: ${typo.error}`);
-    warn(io, `  fix: ${typo.hint}`);
-    return EXIT.config;
-  }
+  if (typo !== null) return typo;
 
   const options = runOptions(command, flags, config, io);
   const opened = await openRunStore(flags, config, options, io);

@@ -10,7 +10,7 @@
  * until the sample is written (`Number(centsToDecimal(cents))`). An unknown figure has no sample
  * at all, never a 0.
  */
-import type { BalanceStatus } from "../brokers/types.js";
+import { type BalanceStatus, BalanceStatusSchema } from "../brokers/types.js";
 import { type Cents, centsToDecimal } from "../money.js";
 import { rowState } from "../render/labels.js";
 import { safeText } from "../render/sanitize.js";
@@ -18,19 +18,9 @@ import { isFailed, type Report, type ReportAccount } from "../report/model.js";
 
 /** Every value `broker_state`'s `state` label takes: a balance status, or `disabled`. */
 export const BROKER_STATES: readonly (BalanceStatus | "disabled")[] = [
-  "ok",
-  "no_credentials",
-  "config_error",
-  "auth_failed",
-  "permission_denied",
-  "rate_limited",
-  "network_error",
-  "timeout",
-  "exchange_error",
-  "unsupported_broker",
+  ...BalanceStatusSchema.options,
   "disabled",
 ];
-
 type PromClient = typeof import("prom-client");
 let promClient: Promise<PromClient> | undefined;
 const loadPromClient = () => {
