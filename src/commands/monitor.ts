@@ -19,7 +19,8 @@ export interface MonitorFlags {
   alertLow?: Cents;
   alertDrop?: number;
   dropWindow?: number;
-  renotify: number | null;
+  /** ms; Infinity for never (commander turns a parser's null into ""). */
+  renotify: number;
   notify?: string;
   watch?: number;
   /** The report's --broker: a view of some brokers, whose account totals are not whole totals. */
@@ -54,9 +55,14 @@ const percent = (value: string): number => {
   return n;
 };
 
-/** A duration, or `never`/`0` for no re-notification. */
-const renotifyDuration = (value: string): number | null =>
-  /^(never|off|0)$/i.test(value.trim()) ? null : parseDuration("--renotify", WINDOW)(value);
+/**
+ * A duration, or `never`/`off`/`0` for no re-notification: Infinity, not null, because commander
+ * stores a parser's null as "" (which made `never` re-fire on every run).
+ */
+const renotifyDuration = (value: string): number =>
+  /^(never|off|0)$/i.test(value.trim())
+    ? Number.POSITIVE_INFINITY
+    : parseDuration("--renotify", WINDOW)(value);
 
 const range = (bounds: { minMs: number; maxMs: number }) =>
   `${formatDuration(bounds.minMs)}-${formatDuration(bounds.maxMs)}`;
@@ -154,7 +160,7 @@ export function createMonitor(
       ...(flags.alertDrop !== undefined ? { dropPct: flags.alertDrop } : {}),
     },
     ...(flags.dropWindow !== undefined ? { dropWindowMs: flags.dropWindow } : {}),
-    renotifyMs: flags.renotify,
+    renotifyMs: Number.isFinite(flags.renotify) ? flags.renotify : null,
     ...(flags.notify ? { notifyUrl: flags.notify } : {}),
     ...(env[NOTIFY_AUTH_ENV]
       ? { webhook: { headers: { authorization: env[NOTIFY_AUTH_ENV] } } }

@@ -154,6 +154,20 @@ describe("history and alerts across cron runs", () => {
     await hook.close();
   });
 
+  it.each(["never", "off", "0"])(
+    "--renotify %s fires once at the transition and never again while it holds",
+    async (never) => {
+      const s = await setup();
+      emulator.setBalances("kraken", s.kraken.apiKey, { USD: { free: "50" } });
+      const flags = ["--json", "--alert-low", "100", "--renotify", never];
+      expect((await s.run(flags)).code).toBe(4);
+      // Was: commander turned the parser's null into "", and every run fired again.
+      const again = await s.run(flags);
+      expect(again.code).toBe(0);
+      expect(JSON.parse(again.stdout).alerts).toEqual([]);
+    },
+  );
+
   it("shows fired alerts in their own table section and keeps going when the webhook fails", async () => {
     const s = await setup();
     const hook = await startReceiver([500, 500, 500]);
