@@ -225,6 +225,7 @@ export class BalanceFetcher {
       ...base,
       status: "ok",
       message,
+      fetchedAt: new Date().toISOString(),
       usdCents: valued.usdCents,
       basis: valued.basis,
       assets: valued.assets,
