@@ -101,14 +101,10 @@ export class BalanceFetcher {
   async fetchAccountBalance(request: BrokerAccountRequest): Promise<AccountBalance> {
     const broker = request.broker.toLowerCase();
     const valuation = request.options?.valuation ?? this.options.valuation;
-    const secrets = [
-      request.credentials?.apiKey,
-      request.credentials?.secret,
-      request.credentials?.password,
-      request.credentials?.uid,
-    ];
+    const { apiKey, secret, password, uid } = request.credentials ?? {};
+    const secrets = [apiKey, secret, password, uid];
     try {
-      return await this.fetchUnguarded(broker, valuation, request);
+      return await this.fetchUnguarded(broker, valuation, request, secrets);
     } catch (error) {
       // A fault inside one account's parsing or valuation is that row's error, never the run's.
       const text = error instanceof Error ? error.message : String(error);
@@ -124,6 +120,7 @@ export class BalanceFetcher {
     broker: string,
     valuation: Valuation,
     request: BrokerAccountRequest,
+    secrets: ReadonlyArray<string | undefined>,
   ): Promise<AccountBalance> {
     const options = request.options ?? {};
     const base = failedBalance(broker, valuation, request);
@@ -164,7 +161,6 @@ export class BalanceFetcher {
         fetchedAt: null,
       };
     }
-    const secrets = [credentials.apiKey, credentials.secret, credentials.password, credentials.uid];
     const adapter = adapterFor(broker);
     const { exchange, requests, lastAnswer } = createExchange(Class, {
       credentials,

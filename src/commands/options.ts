@@ -6,7 +6,6 @@ import { defaultCacheDir } from "../cache/paths.js";
 import type { LoadedConfig } from "../config/index.js";
 import { SETTING_BOUNDS } from "../config/schemas.js";
 import { DEFAULT_KRAKEN_SPACING_MS } from "../queue/kraken-lane.js";
-import { laneOnlyStore } from "../queue/lane-store.js";
 import { DEFAULT_CONCURRENCY } from "../report/collect.js";
 import type { RunOptions } from "../run.js";
 import { type CliIo, EXIT, warn } from "./context.js";
@@ -223,11 +222,8 @@ export function addRunFlags(command: Command, include: { refresh?: boolean } = {
  * Opens the store named by --store, SHOW_USER_BALANCES_STORE or settings.json `store` (in that
  * order; read after .env is loaded). Undefined: the run's default on-disk cache. A number: the
  * exit code, after the error is printed. The caller closes the store when the run ends, and
- * passes it through `withStore`.
- *
- * With --no-cache the store is still opened, reduced to its locks and marks: the Kraken lane's
- * cross-process pacing must hold whatever the cache does (five parallel --no-cache runs on one
- * key used to send nonces out of order).
+ * passes it through `withStore`. With --no-cache a Redis store is still opened: runReport gives
+ * it to the Kraken lane, whose cross-process pacing holds whatever the cache does.
  */
 export async function openRunStore(
   flags: RunFlags,
@@ -236,8 +232,7 @@ export async function openRunStore(
   io: CliIo,
 ): Promise<OpenedStore | undefined | number> {
   const url = flags.store ?? process.env.SHOW_USER_BALANCES_STORE ?? config.settings.store;
-  const noCache = options.cache?.mode === "off";
-  if ((!url || url === "disk") && !noCache) return undefined;
+  if (!url || url === "disk") return undefined;
   let opened: OpenedStore;
   try {
     opened = await openStore({
@@ -254,31 +249,12 @@ export async function openRunStore(
     warn(io, `  fix: ${error.hint}`);
     return EXIT.config;
   }
-  if (!noCache) return opened;
-  const store = laneOnlyStore(opened.store);
-  return {
-    store,
-    kind: opened.kind,
-    get degraded() {
-      return opened.degraded;
-    },
-    close: () => opened.close(),
-  };
+  return opened;
 }
 
-/**
- * The run options with the opened store. --no-cache runs in `refresh` mode over the lane-only
- * store (nothing is read or kept; account locks are tried once, never waited for), so the Kraken
- * lane still gets the store's locks and marks.
- */
+/** The run options with the opened store (with --no-cache, only the Kraken lane uses it). */
 export function withStore(options: RunOptions, opened: OpenedStore | undefined): RunOptions {
-  if (!opened) return options;
-  if (options.cache?.mode !== "off") return { ...options, store: opened.store };
-  return {
-    ...options,
-    store: opened.store,
-    cache: { ...options.cache, mode: "refresh", lockWaitMs: 0 },
-  };
+  return opened ? { ...options, store: opened.store } : options;
 }
 
 /**
