@@ -32,7 +32,7 @@ const typeName = (type: string) => type.replace(/^ACCOUNT_TYPE_/i, "").toUpperCa
 
 const PAGE_SIZE = 250;
 /** 40 pages of 250 wallets; a server that keeps saying "there is more" past that is wrong. */
-export const DEFAULT_MAX_PAGES = 40;
+const DEFAULT_MAX_PAGES = 40;
 /** Paging stops, as an error, after this long even if pages remain. */
 const MAX_PAGING_MS = 60_000;
 
