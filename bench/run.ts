@@ -40,11 +40,20 @@ const RSS_SIZES = [1, 100, 1000];
 let DEFAULT_CONCURRENCY = 16;
 
 const BUDGET = {
-  cacheHitRatio: 3,
-  cold100Ms: 1000,
+  cacheHit10Ratio: 1.5,
+  cacheHit1000Ratio: 2,
+  cacheHit10000Ms: 2000,
+  cold100Ms: 600,
+  firstRequestMs: 400,
+  cpuPerAccountMs: 0.3,
+  cold10000Ms: 10_000,
   krakenSlack: 0.1,
   rssMb: 400,
 };
+/** Accounts in the scale series (cold at 100 ms latency, then a cache hit). */
+const SCALE_ACCOUNTS = 10_000;
+/** At the default 16 the floor alone would be 10,000 / 16 x 100 ms = 62 s. */
+const SCALE_CONCURRENCY = 256;
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
@@ -64,6 +73,10 @@ interface RunResult {
   stdout: string;
   stderr: string;
   maxRssKb: number | null;
+  /** CPU time (user + system) of the child, ms; with the RSS hook only. */
+  cpuMs?: number;
+  /** Epoch ms when the child was spawned (for the first request's delay). */
+  spawnedAt: number;
 }
 
 interface RunOptions {
@@ -82,6 +95,8 @@ const median = (values: number[]): number => {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 const round = (n: number, digits = 0) => Number(n.toFixed(digits));
+const sumValues = (record: Record<string, number>) =>
+  Object.values(record).reduce((a, b) => a + b, 0);
 const ms = (n: number) => `${Math.round(n)} ms`;
 
 function printTable(title: string, header: string[], rows: (string | number)[][]): void {
@@ -93,6 +108,47 @@ function printTable(title: string, header: string[], rows: (string | number)[][]
   console.log(line(header));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const r of cells.slice(1)) console.log(line(r));
+}
+
+/** Interleaved A/B timings: each ratio is B over the A run just before it, so load drift hits both. */
+interface Paired {
+  aMedianMs: number;
+  bMedianMs: number;
+  ratio: { median: number; min: number; max: number };
+  aRunsMs: number[];
+  bRunsMs: number[];
+  /** 1-minute load average before and after the pairs. */
+  load: [number, number];
+}
+
+async function paired(
+  reps: number,
+  a: () => Promise<number>,
+  b: () => Promise<number>,
+): Promise<Paired> {
+  const loadBefore = os.loadavg()[0] ?? 0;
+  const aRuns: number[] = [];
+  const bRuns: number[] = [];
+  const ratios: number[] = [];
+  for (let i = 0; i < reps; i += 1) {
+    const ta = await a();
+    const tb = await b();
+    aRuns.push(ta);
+    bRuns.push(tb);
+    ratios.push(tb / ta);
+  }
+  return {
+    aMedianMs: round(median(aRuns), 1),
+    bMedianMs: round(median(bRuns), 1),
+    ratio: {
+      median: round(median(ratios), 2),
+      min: round(Math.min(...ratios), 2),
+      max: round(Math.max(...ratios), 2),
+    },
+    aRunsMs: aRuns.map((v) => round(v, 1)),
+    bRunsMs: bRuns.map((v) => round(v, 1)),
+    load: [round(loadBefore, 2), round(os.loadavg()[0] ?? 0, 2)],
+  };
 }
 
 let tmpRoot = "";
@@ -122,6 +178,7 @@ function childEnv(extra: Record<string, string> = {}): Record<string, string> {
 function runNode(script: string[], options: RunOptions): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     const started = performance.now();
+    const spawnedAt = performance.timeOrigin + started;
     const child = spawn(
       process.execPath,
       [...(options.nodeArgs ?? []), ...script, ...(options.args ?? [])],
@@ -143,6 +200,7 @@ function runNode(script: string[], options: RunOptions): Promise<RunResult> {
         stdout: Buffer.concat(out).toString("utf8"),
         stderr: Buffer.concat(err).toString("utf8"),
         maxRssKb: null,
+        spawnedAt,
       });
     });
   });
@@ -155,14 +213,15 @@ function runNode(script: string[], options: RunOptions): Promise<RunResult> {
  */
 const RSS_HOOK = `"use strict";
 process.on("exit", () => {
-  require("node:fs").writeFileSync(process.env.BENCH_RSS_FILE, String(process.resourceUsage().maxRSS));
+  const u = process.resourceUsage();
+  require("node:fs").writeFileSync(process.env.BENCH_RSS_FILE, u.maxRSS + " " + (u.userCPUTime + u.systemCPUTime));
 });
 `;
 /** Records every ccxt module the child resolves (module.register hooks see dynamic imports too). */
 const CCXT_HOOKS = `import { appendFileSync } from "node:fs";
 export async function resolve(specifier, context, next) {
   const result = await next(specifier, context);
-  if (result.url.includes("/node_modules/ccxt/")) appendFileSync(process.env.BENCH_CCXT_LOG, result.url + "\\n");
+  if (/\\/node_modules\\/ccxt\\/|\\/dist\\/ccxt\\//.test(result.url)) appendFileSync(process.env.BENCH_CCXT_LOG, result.url + "\\n");
   return result;
 }
 `;
@@ -219,7 +278,9 @@ async function runCli(
     args: ["--config-dir", configDir, "--json", "--valuation", "cash", ...args],
   });
   if (env.BENCH_RSS_FILE) {
-    result.maxRssKb = Number(await readFile(env.BENCH_RSS_FILE, "utf8"));
+    const [rss, cpuUs] = (await readFile(env.BENCH_RSS_FILE, "utf8")).split(" ").map(Number);
+    result.maxRssKb = rss ?? null;
+    result.cpuMs = (cpuUs ?? 0) / 1000;
   }
   const ccxtModules = env.BENCH_CCXT_LOG
     ? (await readFile(env.BENCH_CCXT_LOG, "utf8")).split("\n").filter(Boolean).length
@@ -337,7 +398,7 @@ async function coldRun(
   }
   const failed = failedRows(result.stdout);
   if (failed > 0) throw new Error(`cold run: ${failed} rows not ok`);
-  return { ...result, requests, krakenSpanMs };
+  return { ...result, requests, krakenSpanMs, dirs: { configDir, cacheDir } };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -407,12 +468,17 @@ async function main(): Promise<void> {
     const binances = Array.from({ length: 10 }, (_, i) => seed(emu, "binance", i));
     const okxs = Array.from({ length: 10 }, (_, i) => seed(emu, "okx", i));
 
-    // -- 1. Cache hit vs bare node ----------------------------------------------------------
-    // 10 accounts on all three brokers (4 coinbase, 3 alpaca, 3 kraken), cache warmed once.
+    // -- 1. Cache hit vs bare node, interleaved pairs ---------------------------------------
+    // 10 accounts on all three brokers (4 coinbase, 3 alpaca, 3 kraken), cache warmed once; then
+    // 1,000 accounts (coinbase and alpaca). Each CLI run is paired with a bare `node -e 0` run
+    // just before it, and the budget is on the median of the pairs' ratios.
     const hitAccounts = [...others.slice(0, 7), ...krakens.slice(0, 3)];
     const hit = await writeConfig(hitAccounts, emu.urls);
     const warm = await runCli(hit.configDir, ["--cache-dir", hit.cacheDir]);
     if (warm.code !== 0) throw new Error(`warm-up run exited ${warm.code}: ${warm.stderr}`);
+    const hit1000 = await writeConfig(others.slice(0, 1000), emu.urls);
+    const warm1000 = await runCli(hit1000.configDir, ["--cache-dir", hit1000.cacheDir]);
+    if (warm1000.code !== 0) throw new Error(`1,000 warm-up exited ${warm1000.code}`);
     emu.clearRequests();
     // The same hits through a Redis store (issue 8), each run with an empty cache directory so
     // the hits can only come from Redis. Skipped when redis-server is not installed.
@@ -429,82 +495,79 @@ async function main(): Promise<void> {
         throw new Error(`redis warm-up exited ${warmRedis.code}: ${warmRedis.stderr}`);
     }
     emu.clearRequests();
-    const bare: number[] = [];
-    const cached: number[] = [];
-    const redisHits: number[] = [];
     const cwd = dirname(hit.configDir);
+    const bareNode = async () => (await runNode(["-e", "0"], { cwd })).ms;
+    const hitRun = (dirs: { configDir: string; cacheDir: string }) => async () => {
+      const r = await runCli(dirs.configDir, ["--cache-dir", dirs.cacheDir]);
+      if (r.code !== 0 || failedRows(r.stdout) > 0)
+        throw new Error(`cache-hit run failed: ${r.stderr}`);
+      return r.ms;
+    };
+    let hit10: Paired;
+    let redisHit: Paired | null = null;
     try {
-      for (let i = 0; i < REPS_STARTUP; i += 1) {
-        // Interleaved so drift in machine load hits every series alike.
-        bare.push((await runNode(["-e", "0"], { cwd })).ms);
-        const r = await runCli(hit.configDir, ["--cache-dir", hit.cacheDir]);
-        if (r.code !== 0 || failedRows(r.stdout) > 0)
-          throw new Error(`cache-hit run failed: ${r.stderr}`);
-        cached.push(r.ms);
-        if (redis) {
+      hit10 = await paired(REPS_STARTUP, bareNode, hitRun(hit));
+      if (redis) {
+        redisHit = await paired(REPS_STARTUP, bareNode, async () => {
           const h = await runCli(hit.configDir, await redisArgs());
           if (h.code !== 0 || h.stderr.includes("warning")) {
             throw new Error(`redis cache-hit run failed: ${h.stderr}`);
           }
-          redisHits.push(h.ms);
-        }
+          return h.ms;
+        });
       }
     } finally {
       redis?.stop();
     }
+    const hitThousand = await paired(REPS_STARTUP, bareNode, hitRun(hit1000));
     const hitRequests = emu.requests.length;
     const watched = await runCli(hit.configDir, ["--cache-dir", hit.cacheDir], {
       watchCcxt: true,
       rss: true,
     });
     const cacheHit = {
-      accounts: hitAccounts.length,
-      bareNodeMedianMs: round(median(bare), 1),
-      cacheHitMedianMs: round(median(cached), 1),
-      ratio: round(median(cached) / median(bare), 2),
-      bareNodeRunsMs: bare.map((v) => round(v, 1)),
-      cacheHitRunsMs: cached.map((v) => round(v, 1)),
+      method:
+        "interleaved pairs: bare `node -e 0`, then the CLI; ratio = CLI / the bare run before it",
+      accounts10: hit10,
+      accounts1000: hitThousand,
+      redis10: redisHit,
       emulatorRequestsDuringHits: hitRequests,
       ccxtModulesLoadedOnHit: watched.ccxtModules ?? null,
       cacheHitMaxRssMb: watched.maxRssKb ? round(watched.maxRssKb / 1024, 1) : null,
-      redisHitMedianMs: redisHits.length ? round(median(redisHits), 1) : null,
-      redisHitRatio: redisHits.length ? round(median(redisHits) / median(bare), 2) : null,
-      redisHitRunsMs: redisHits.map((v) => round(v, 1)),
     };
     results.cacheHit = cacheHit;
+    const pairRow = (name: string, p: Paired) => [
+      name,
+      ms(p.aMedianMs),
+      ms(p.bMedianMs),
+      `${p.ratio.median}x`,
+      `${p.ratio.min}-${p.ratio.max}x`,
+      `${p.load[0]}/${p.load[1]}`,
+    ];
     printTable(
-      `1. Cache hit (${cacheHit.accounts} accounts) vs bare \`node -e 0\`, median of ${REPS_STARTUP}`,
-      ["run", "median", "min", "max"],
+      `1. Cache hit vs bare \`node -e 0\`, ${REPS_STARTUP} interleaved pairs`,
+      ["run", "node", "cli", "ratio", "min-max", "load"],
       [
-        ["node -e 0", ms(median(bare)), ms(Math.min(...bare)), ms(Math.max(...bare))],
-        ["cli, cache hit", ms(median(cached)), ms(Math.min(...cached)), ms(Math.max(...cached))],
-        ...(redisHits.length
-          ? [
-              [
-                "cli, Redis hit",
-                ms(median(redisHits)),
-                ms(Math.min(...redisHits)),
-                ms(Math.max(...redisHits)),
-              ],
-            ]
-          : []),
+        pairRow("10 accounts", hit10),
+        pairRow("1,000 accounts", hitThousand),
+        ...(redisHit ? [pairRow("10 accounts, Redis store", redisHit)] : []),
       ],
     );
     console.log(
-      `ratio ${cacheHit.ratio}x; emulator requests during hits: ${hitRequests}; ccxt modules resolved on a hit: ${cacheHit.ccxtModulesLoadedOnHit}; peak RSS ${cacheHit.cacheHitMaxRssMb} MB`,
+      `emulator requests during hits: ${hitRequests}; ccxt modules resolved on a hit: ${cacheHit.ccxtModulesLoadedOnHit}; peak RSS ${cacheHit.cacheHitMaxRssMb} MB`,
     );
-    if (cacheHit.redisHitRatio !== null) {
-      console.log(
-        `Redis store: hit ${cacheHit.redisHitMedianMs} ms, ${cacheHit.redisHitRatio}x bare node, ${round((cacheHit.redisHitMedianMs ?? 0) - cacheHit.cacheHitMedianMs, 1)} ms over the on-disk hit (ioredis load and a round trip)`,
-      );
-    }
+    const noFetch = hitRequests === 0 && cacheHit.ccxtModulesLoadedOnHit === 0;
     budget(
-      "1. cache hit <= 3x bare node (0 requests, no ccxt)",
-      `<= ${BUDGET.cacheHitRatio}x`,
-      `${cacheHit.ratio}x, ${hitRequests} req, ${cacheHit.ccxtModulesLoadedOnHit} ccxt modules`,
-      cacheHit.ratio <= BUDGET.cacheHitRatio &&
-        hitRequests === 0 &&
-        cacheHit.ccxtModulesLoadedOnHit === 0,
+      "1a. cache hit, 10 accounts <= 1.5x bare node (0 requests, no ccxt)",
+      `<= ${BUDGET.cacheHit10Ratio}x`,
+      `${hit10.ratio.median}x, ${hitRequests} req, ${cacheHit.ccxtModulesLoadedOnHit} ccxt modules`,
+      hit10.ratio.median <= BUDGET.cacheHit10Ratio && noFetch,
+    );
+    budget(
+      "1b. cache hit, 1,000 accounts <= 2x bare node",
+      `<= ${BUDGET.cacheHit1000Ratio}x`,
+      `${hitThousand.ratio.median}x`,
+      hitThousand.ratio.median <= BUDGET.cacheHit1000Ratio,
     );
 
     // -- Start-up, for the floors: a one-account cold run with zero emulated latency. Sampled
@@ -586,7 +649,7 @@ async function main(): Promise<void> {
     );
     const cold100 = coldRows.find((r) => r.accounts === 100)?.concurrentMedianMs as number;
     budget(
-      `2. 100 non-Kraken accounts cold @${LATENCY_MS} ms < 1 s`,
+      `2. 100 non-Kraken accounts cold @${LATENCY_MS} ms < 0.6 s`,
       `< ${BUDGET.cold100Ms} ms`,
       ms(cold100),
       cold100 < BUDGET.cold100Ms,
@@ -703,6 +766,162 @@ async function main(): Promise<void> {
       `< ${BUDGET.rssMb} MB`,
       `${rss1000} MB`,
       rss1000 < BUDGET.rssMb,
+    );
+
+    // -- 6. First request: process start to the first request at the emulator ------------------
+    const firstDelays: number[] = [];
+    for (let i = 0; i < REPS_COLD; i += 1) {
+      const r = await coldRun(emu, others.slice(0, 1));
+      requestChecks[`first request #${i + 1}`] = r.requests;
+      const first = Math.min(...emu.requests.map((q) => q.startedAt));
+      firstDelays.push(first - r.spawnedAt);
+    }
+    results.firstRequest = {
+      method:
+        "emulator arrival time of the first request minus the bench's spawn time, 1 coinbase account, cold",
+      medianMs: round(median(firstDelays), 1),
+      runsMs: firstDelays.map((v) => round(v, 1)),
+    };
+    console.log(
+      `\n6. First request ${ms(median(firstDelays))} after process start (median of ${REPS_COLD}; runs ${firstDelays.map(ms).join(", ")})`,
+    );
+    budget(
+      "6. first request <= 400 ms after process start",
+      `<= ${BUDGET.firstRequestMs} ms`,
+      ms(median(firstDelays)),
+      median(firstDelays) <= BUDGET.firstRequestMs,
+    );
+
+    // -- 7. CPU per account, over the requests themselves ------------------------------------
+    // 0 ms latency: the CPU of 1,000 accounts minus that of 100, per account, against the same
+    // difference for a script that only sends as many plain requests (Node's fetch) to the
+    // emulator: what is left is our cost on top of the request itself.
+    emu.setLatency(0);
+    let cpu: Record<string, number>;
+    try {
+      const cpuOf = async (n: number) => {
+        const r = await coldRun(emu, others.slice(0, n), [], { rss: true });
+        requestChecks[`cpu N=${n}`] = r.requests;
+        return { cpuMs: r.cpuMs ?? 0, requests: r.requests.total + sumValues(r.requests.public) };
+      };
+      const floorOf = async (requests: number) => {
+        const url = `${emu.urls.alpaca}/v2/clock`;
+        const script = `const u=${JSON.stringify(url)};let n=${requests};const go=async()=>{while(n-->0){await (await fetch(u)).text()}};await Promise.all(Array.from({length:${DEFAULT_CONCURRENCY}},go));`;
+        const usage = join(tmpRoot, `floor-${++runCounter}.txt`);
+        await runNode(["--input-type=module", "-e", script], {
+          cwd: tmpRoot,
+          nodeArgs: ["--require", join(tmpRoot, "rss-hook.cjs")],
+          env: { BENCH_RSS_FILE: usage },
+        });
+        const [, cpuUs] = (await readFile(usage, "utf8")).split(" ").map(Number);
+        return (cpuUs ?? 0) / 1000;
+      };
+      const small = await cpuOf(100);
+      const large = await cpuOf(1000);
+      const floorSmall = await floorOf(small.requests);
+      const floorLarge = await floorOf(large.requests);
+      const perAccount = (large.cpuMs - small.cpuMs) / 900;
+      const floorPerAccount = (floorLarge - floorSmall) / 900;
+      cpu = {
+        cpuMs100: round(small.cpuMs, 1),
+        cpuMs1000: round(large.cpuMs, 1),
+        perAccountMs: round(perAccount, 3),
+        plainRequestsPerAccountMs: round(floorPerAccount, 3),
+        overRequestsPerAccountMs: round(perAccount - floorPerAccount, 3),
+        requestsPerAccount: round(large.requests / 1000, 2),
+      };
+    } finally {
+      emu.setLatency(LATENCY_MS);
+    }
+    results.cpuPerAccount = {
+      method:
+        "CPU (user+sys) of the CLI, (N=1,000 minus N=100) / 900, 0 ms latency, coinbase+alpaca; floor: plain fetch() of as many requests",
+      ...cpu,
+    };
+    console.log(
+      `7. CPU per account: ${cpu.perAccountMs} ms, of which plain requests ${cpu.plainRequestsPerAccountMs} ms: ${cpu.overRequestsPerAccountMs} ms on top (${cpu.requestsPerAccount} requests per account)`,
+    );
+    budget(
+      "7. CPU per account on top of its requests <= 0.3 ms",
+      `<= ${BUDGET.cpuPerAccountMs} ms`,
+      `${cpu.overRequestsPerAccountMs} ms`,
+      (cpu.overRequestsPerAccountMs ?? Infinity) <= BUDGET.cpuPerAccountMs,
+    );
+
+    // -- 8. Ten Kraken users on one key: one request ------------------------------------------
+    const sharedKey = krakens[0] as Account;
+    const sameKey = Array.from({ length: 10 }, (_, i) => ({
+      ...sharedKey,
+      userId: `shared${i}`,
+    }));
+    const shared = await writeConfig(sameKey, emu.urls);
+    emu.clearRequests();
+    const sharedRun = await runCli(shared.configDir, ["--cache-dir", shared.cacheDir]);
+    const sharedRequests = emu.requests.filter((r) => r.apiKey === sharedKey.apiKey).length;
+    const sharedDoc = JSON.parse(sharedRun.stdout) as { summary: { duplicate_usd: number } };
+    results.krakenSharedKey = {
+      users: 10,
+      requests: sharedRequests,
+      wallMs: round(sharedRun.ms, 1),
+      duplicateUsd: sharedDoc.summary.duplicate_usd,
+    };
+    console.log(
+      `8. 10 Kraken users on one key: ${sharedRequests} request(s), ${ms(sharedRun.ms)}, duplicate_usd ${sharedDoc.summary.duplicate_usd}`,
+    );
+    budget(
+      "8. 10 Kraken users on one key make 1 request",
+      "1 request",
+      `${sharedRequests}`,
+      sharedRequests === 1 && sharedRun.code === 0,
+    );
+
+    // -- 9. Scale: 10,000 accounts cold, then a cache hit --------------------------------------
+    const scaleAccounts = [
+      ...others,
+      ...Array.from({ length: SCALE_ACCOUNTS - others.length }, (_, i) =>
+        seed(emu, i % 2 === 0 ? "coinbase" : "alpaca", others.length + i),
+      ),
+    ];
+    const scaleArgs = ["--concurrency", String(SCALE_CONCURRENCY)];
+    const scaleCold = await coldRun(emu, scaleAccounts, scaleArgs, { rss: true });
+    requestChecks[`scale N=${SCALE_ACCOUNTS} cold`] = scaleCold.requests;
+    const scaleHits: number[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const h = await runCli(scaleCold.dirs.configDir, ["--cache-dir", scaleCold.dirs.cacheDir]);
+      if (h.code !== 0) throw new Error(`scale hit exited ${h.code}`);
+      scaleHits.push(h.ms);
+    }
+    const scale = {
+      accounts: SCALE_ACCOUNTS,
+      latencyMs: LATENCY_MS,
+      concurrency: SCALE_CONCURRENCY,
+      coldMs: round(scaleCold.ms, 1),
+      coldMaxRssMb: round((scaleCold.maxRssKb ?? 0) / 1024, 1),
+      coldCpuMs: round(scaleCold.cpuMs ?? 0, 1),
+      hitMedianMs: round(median(scaleHits), 1),
+      hitRunsMs: scaleHits.map((v) => round(v, 1)),
+    };
+    results.scale = scale;
+    console.log(
+      `9. ${SCALE_ACCOUNTS} accounts (--concurrency ${SCALE_CONCURRENCY}, ${LATENCY_MS} ms latency): cold ${ms(scaleCold.ms)}, peak RSS ${scale.coldMaxRssMb} MB, CPU ${ms(scaleCold.cpuMs ?? 0)}; cache hit ${ms(median(scaleHits))}`,
+    );
+    budget(
+      "9a. 10,000 accounts cold < 10 s",
+      `< ${BUDGET.cold10000Ms} ms`,
+      ms(scaleCold.ms),
+      scaleCold.ms < BUDGET.cold10000Ms,
+    );
+    budget(
+      "9b. 10,000 accounts cold, peak RSS < 400 MB",
+      `< ${BUDGET.rssMb} MB`,
+      `${scale.coldMaxRssMb} MB`,
+      (scaleCold.maxRssKb ?? Infinity) / 1024 < BUDGET.rssMb,
+    );
+    budget(
+      "9c. 10,000 accounts cache hit < 2 s",
+      `< ${BUDGET.cacheHit10000Ms} ms`,
+      ms(median(scaleHits)),
+      median(scaleHits) < BUDGET.cacheHit10000Ms,
     );
 
     // Every cold run above was checked against the per-broker expectation.

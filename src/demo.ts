@@ -1,12 +1,13 @@
 /**
  * `npm run demo`: the guide's report, for real, with no credentials and no network. It starts the
  * local exchange emulator seeded with the guide's figures, makes fresh throwaway keys, and runs
- * the CLI as a child process against the shipped config/ through real ccxt (real HTTP, real
- * signatures). Extra arguments go to the CLI: `npm run demo -- --json`, `-- --status`.
+ * the CLI as a child process against a copy of the shipped config/ through real ccxt (real HTTP,
+ * real signatures). Extra arguments go to the CLI: `npm run demo -- --json`, `-- --status`,
+ * `-- serve`. Ctrl-C or SIGTERM stops the CLI and then the demo, which removes its temp folder.
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cp, mkdtemp, rm } from "node:fs/promises";
+import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -61,33 +62,51 @@ emulator.setPrices("binance", { BTC: "60000.00" });
 emulator.setPrices("okx", { ETH: "3200.00" });
 
 const scratch = await mkdtemp(join(tmpdir(), "show-user-balances-demo-"));
-const child = spawn(
-  process.execPath,
-  [join(root, "dist", "cli.js"), "--config-dir", join(root, "config"), ...process.argv.slice(2)],
-  {
-    cwd: scratch, // no stray .env from the working directory
-    stdio: "inherit",
-    env: {
-      // The demo's keys only: credentials from the caller's shell must not leak into it.
-      ...Object.fromEntries(
-        Object.entries(process.env).filter(
-          ([name]) =>
-            !/_(API_KEY|API_SECRET|API_PASSPHRASE|PASSPHRASE|PEM_CONTENT|API_URL|BASE_URL|PAPER|USE_TESTNET|SIMULATED_TRADING)$/.test(
-              name,
-            ),
-        ),
+// The CLI's default ./config, whatever the arguments (`serve`, `portfolio`, flags in any order),
+// and a copy, so nothing the demo runs writes into the checkout.
+await cp(join(root, "config"), join(scratch, "config"), { recursive: true });
+const child = spawn(process.execPath, [join(root, "dist", "cli.js"), ...process.argv.slice(2)], {
+  cwd: scratch, // no stray .env from the working directory
+  stdio: "inherit",
+  // Its own process group: a terminal's Ctrl-C reaches the demo only, which passes exactly one
+  // signal on (two would make `--watch` and `serve` skip their clean shutdown).
+  detached: true,
+  env: {
+    // The demo's keys only: credentials from the caller's shell must not leak into it.
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([name]) =>
+          !/_(API_KEY|API_SECRET|API_PASSPHRASE|PASSPHRASE|PEM_CONTENT|API_URL|BASE_URL|PAPER|USE_TESTNET|SIMULATED_TRADING)$/.test(
+            name,
+          ),
       ),
-      ...env,
-      COINBASE_API_URL: emulator.urls.coinbase,
-      KRAKEN_API_URL: emulator.urls.kraken,
-      BINANCE_API_URL: emulator.urls.binance,
-      OKX_API_URL: emulator.urls.okx,
-      XDG_CACHE_HOME: join(scratch, "cache"),
-      XDG_STATE_HOME: join(scratch, "state"),
-    },
+    ),
+    ...env,
+    COINBASE_API_URL: emulator.urls.coinbase,
+    KRAKEN_API_URL: emulator.urls.kraken,
+    BINANCE_API_URL: emulator.urls.binance,
+    OKX_API_URL: emulator.urls.okx,
+    XDG_CACHE_HOME: join(scratch, "cache"),
+    XDG_STATE_HOME: join(scratch, "state"),
   },
+});
+const exited = new Promise<number>((resolve) =>
+  child.on("exit", (code, signal) =>
+    resolve(code ?? 128 + (signal ? constants.signals[signal] : 0)),
+  ),
 );
-const code = await new Promise<number>((resolve) => child.on("exit", (c) => resolve(c ?? 1)));
+// Stopping the demo stops the CLI first (a `serve` child would otherwise outlive it), then the
+// cleanup below runs. npm may pass the terminal's signal on too: one is forwarded, the rest wait.
+let forwarded = false;
+const stop = (signal: NodeJS.Signals) => {
+  if (forwarded) return;
+  forwarded = true;
+  child.kill(signal);
+};
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+for (const signal of SIGNALS) process.on(signal, stop);
+const code = await exited;
 await emulator.close();
 await rm(scratch, { recursive: true, force: true });
+for (const signal of SIGNALS) process.off(signal, stop);
 process.exitCode = code;

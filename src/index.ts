@@ -2,11 +2,10 @@
  * show-user-balances as a library. See README.md, "Library API".
  */
 export { BalanceFetcher, type BalanceFetcherOptions } from "./brokers/fetch-account-balance.js";
+export { AccountBalanceSchema, BalanceStatusSchema } from "./brokers/schemas.js";
 export {
   type AccountBalance,
-  AccountBalanceSchema,
   type BalanceStatus,
-  BalanceStatusSchema,
   type BrokerAccountRequest,
   type BrokerOptions,
   DEFAULT_STABLECOINS,

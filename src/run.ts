@@ -1,12 +1,12 @@
-import { BalanceFetcher, type BalanceFetcherOptions } from "./brokers/fetch-account-balance.js";
+import type { BalanceFetcher, BalanceFetcherOptions } from "./brokers/fetch-account-balance.js";
+import type { BrokerAccountRequest } from "./brokers/types.js";
 import { DiskBalanceCache } from "./cache/balance-cache.js";
 import { type CachePolicy, DEFAULT_CACHE_POLICY } from "./cache/cached-fetch.js";
 import { defaultCacheDir } from "./cache/paths.js";
 import { DiskPublicCache } from "./cache/public-cache.js";
 import type { BalanceStore } from "./cache/store.js";
 import { type LoadedConfig, loadConfig } from "./config/index.js";
-import { KrakenLane } from "./queue/kraken-lane.js";
-import { collectReport } from "./report/collect.js";
+import { type CollectOptions, collectReport } from "./report/collect.js";
 import type { Report, SortOrder } from "./report/model.js";
 
 /** Everything one report run needs; the CLI, the library API and the demo all go through here. */
@@ -51,20 +51,37 @@ export function runReport(config: LoadedConfig, options: RunOptions = {}): Promi
     policy.mode === "off"
       ? null
       : (options.store ?? new DiskBalanceCache(cacheDir(options), options.onWarning));
-  const fetcher = new BalanceFetcher({
-    ...options,
-    // Public prices are remembered for the balance TTL, pair lists for a day; --refresh and
-    // --no-cache ask again.
-    publicCache: policy.mode === "use" ? new DiskPublicCache(cacheDir(options)) : undefined,
-    priceTtlMs: policy.ttlMs,
-    krakenLane: new KrakenLane({
-      spacingMs: options.krakenSpacingMs,
-      concurrency: options.krakenConcurrency,
-      // The lane's cross-process pacing holds whatever the cache mode: without a cache, the
-      // store still carries its locks and marks (no balance is read or kept).
-      shared: store ?? options.store ?? new DiskBalanceCache(cacheDir(options), options.onWarning),
-    }),
-  });
+  // The fetcher (ccxt adapters, the Kraken lane) loads on the first fetch: a run the cache
+  // serves never compiles it (~110 KB of the bundle).
+  let loading: Promise<BalanceFetcher> | undefined;
+  const loadFetcher = async () => {
+    const [{ BalanceFetcher }, { KrakenLane }] = await Promise.all([
+      import("./brokers/fetch-account-balance.js"),
+      import("./queue/kraken-lane.js"),
+    ]);
+    return new BalanceFetcher({
+      ...options,
+      // Public prices are remembered for the balance TTL, pair lists for a day; --refresh and
+      // --no-cache ask again.
+      publicCache: policy.mode === "use" ? new DiskPublicCache(cacheDir(options)) : undefined,
+      priceTtlMs: policy.ttlMs,
+      krakenLane: new KrakenLane({
+        spacingMs: options.krakenSpacingMs,
+        concurrency: options.krakenConcurrency,
+        // The lane's cross-process pacing holds whatever the cache mode: without a cache, the
+        // store still carries its locks and marks (no balance is read or kept).
+        shared:
+          store ?? options.store ?? new DiskBalanceCache(cacheDir(options), options.onWarning),
+      }),
+    });
+  };
+  const fetcher = {
+    defaultValuation: options.valuation ?? "total",
+    fetchAccountBalance: async (request: BrokerAccountRequest) => {
+      loading ??= loadFetcher();
+      return (await loading).fetchAccountBalance(request);
+    },
+  } satisfies CollectOptions["fetcher"];
   return collectReport(config, {
     fetcher,
     cache: store ? { store, policy } : undefined,

@@ -9,7 +9,8 @@ const loaded = new Map<string, Promise<ExchangeClass | null>>();
 /**
  * Loads one ccxt exchange class, lazily. The full `ccxt` entry costs ~0.55 s to import because it
  * pulls in every exchange; a single exchange's module costs ~0.1 s, so we import the file of the
- * exchange we need and fall back to the full entry if ccxt's layout ever changes.
+ * exchange we need (pre-bundled where the build made one) and fall back to the full entry if
+ * ccxt's layout ever changes.
  * Resolves to null for an id ccxt does not know.
  */
 export function loadExchangeClass(id: string): Promise<ExchangeClass | null> {
@@ -21,10 +22,22 @@ export function loadExchangeClass(id: string): Promise<ExchangeClass | null> {
   return pending;
 }
 
+/**
+ * `npm run build` pre-bundles the tested brokers' modules into dist/ccxt/<id>.js (one file each
+ * plus shared chunks instead of ~66 files to resolve): the first request goes out sooner. This
+ * code runs from dist/cli.js, a chunk under dist/ or dist/brokers/, so the bundle is found from
+ * the `/dist/` in its own URL; from src/ (tests) there is none.
+ */
+function bundledModule(id: string): URL | null {
+  const at = import.meta.url.lastIndexOf("/dist/");
+  return at < 0 ? null : new URL(`ccxt/${id}.js`, import.meta.url.slice(0, at + 6));
+}
+
 async function importExchangeClass(id: string): Promise<ExchangeClass | null> {
   if (!/^[a-z][a-z0-9]*$/.test(id)) return null;
-  const file = new URL(`./src/${id}.js`, import.meta.resolve("ccxt"));
-  if (await exists(file)) {
+  const bundled = bundledModule(id);
+  for (const file of [bundled, new URL(`./src/${id}.js`, import.meta.resolve("ccxt"))]) {
+    if (!file || !(await exists(file))) continue;
     const module = (await import(file.href)) as { default?: unknown };
     if (typeof module.default === "function") return module.default as ExchangeClass;
   }

@@ -1,4 +1,5 @@
-import { createPrivateKey, type KeyObject, randomBytes, sign } from "node:crypto";
+import { randomBytes, sign } from "node:crypto";
+import { coinbasePrivateKey } from "./coinbase-key.js";
 
 /**
  * Coinbase CDP request tokens, signed with Node's crypto instead of ccxt's pure-JavaScript
@@ -7,31 +8,13 @@ import { createPrivateKey, type KeyObject, randomBytes, sign } from "node:crypto
  * claim for claim (the emulator verifies it like Coinbase does); only the signing primitive
  * differs.
  */
-const ED25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
-
 const base64url = (data: string | Buffer) =>
   Buffer.from(data).toString("base64").replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
 
-function privateKey(secret: string, eddsa: boolean): KeyObject {
-  if (!eddsa) return createPrivateKey(secret);
-  // An Ed25519 CDP secret is base64 of the 32-byte seed followed by the 32-byte public key.
-  const seed = Buffer.from(secret, "base64").subarray(0, 32);
-  return createPrivateKey({
-    key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]),
-    format: "der",
-    type: "pkcs8",
-  });
-}
-
 /** Returns a `createAuthToken(seconds, method, url, useEddsa)` bound to one key pair. */
 export function coinbaseTokenSigner(apiKey: string, secret: string) {
-  const keys = new Map<boolean, KeyObject>();
   return (seconds: number, method?: string, url?: string, useEddsa = false): string => {
-    let key = keys.get(useEddsa);
-    if (!key) {
-      key = privateKey(secret, useEddsa);
-      keys.set(useEddsa, key);
-    }
+    const key = coinbasePrivateKey(secret, useEddsa);
     const claims: Record<string, unknown> = {
       aud: [useEddsa ? "cdp_service" : "retail_rest_api_proxy"],
       iss: useEddsa ? "cdp" : "coinbase-cloud",

@@ -186,17 +186,18 @@ export function classifyError(
   broker: string,
   answer: HttpAnswer | null = null,
 ): ClassifiedFailure {
-  const names = errorClassNames(error);
-  if (names.includes("BrokerOptionError")) {
+  // Our own errors by class (the bundle renames classes); ccxt's by name (its bundle keeps them).
+  if (error instanceof BrokerOptionError) {
     const text = error instanceof Error ? error.message : String(error);
     return { status: "config_error", message: clean(`${broker} ${text}`), retryable: false };
   }
-  if (names.includes("MalformedResponseError")) {
+  if (error instanceof MalformedResponseError) {
     const text = error instanceof Error ? error.message : String(error);
     const what = text.startsWith("sent ") ? text : `sent an answer of the wrong shape: ${text}`;
     return { status: "exchange_error", message: clean(`${broker} ${what}`), retryable: false };
   }
-  if (!names.includes("BaseError") && !names.includes("SyntaxError")) {
+  const names = errorClassNames(error);
+  if (!names.includes("BaseError") && !(error instanceof SyntaxError)) {
     // Not ccxt's and not the exchange's: a fault of ours, named as such (never retried).
     const text = error instanceof Error ? error.message : String(error);
     return {

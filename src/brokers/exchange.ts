@@ -66,9 +66,74 @@ function baseExchange(Class: ExchangeClass, setup: ExchangeSetup): Exchange {
     if (setup.apiUrl) {
       base.urls.api = rebaseApiUrls(base.urls.api, setup.apiUrl) as typeof base.urls.api;
     }
+    shareImplicitMethods(base);
+    // ccxt looks for optional proxy-agent modules before a request and remembers the answer on
+    // `this`: asked here, the answer is inherited by every view instead of probed per account.
+    void (base as unknown as { loadProxyModules(): Promise<void> }).loadProxyModules();
     bases.set(key, base);
   }
   return base;
+}
+
+type RestApiHost = {
+  api: unknown;
+  defineRestApi(api: unknown, methodName: string): void;
+  defineRestApiEndpoint(...args: unknown[]): void;
+};
+
+/**
+ * ccxt defines the implicit API methods (`privatePostBalanceEx` ...) as arrow functions over the
+ * instance that built them, so a view calling them would sign with the shared instance's (empty)
+ * credentials. Redefined once here as methods of whatever `this` they are called on, every view
+ * inherits them; rebuilding ~700 closures per account cost ~0.7 ms each. The endpoint names and
+ * arguments are ccxt's own (its `defineRestApiEndpoint`), only the binding differs.
+ */
+function shareImplicitMethods(base: Exchange): void {
+  const host = base as unknown as RestApiHost & Record<string, unknown>;
+  const capitalize = (s: string) => (s.length ? s.charAt(0).toUpperCase() + s.slice(1) : s);
+  host.defineRestApiEndpoint = (
+    methodName: unknown,
+    uppercaseMethod: unknown,
+    lowercaseMethod: unknown,
+    camelcaseMethod: unknown,
+    path: unknown,
+    paths: unknown,
+    config: unknown = {},
+  ) => {
+    const p = path as string;
+    const prefixes = paths as string[];
+    const splitPath = p.split(/[^a-zA-Z0-9]/);
+    const camelcase =
+      [prefixes[0], ...prefixes.slice(1).map(capitalize)].join("") +
+      (camelcaseMethod as string) +
+      capitalize(splitPath.map(capitalize).join(""));
+    const underscore = `${[
+      prefixes[0],
+      ...prefixes
+        .slice(1)
+        .map((x) => x.trim())
+        .filter((x) => x.length > 0),
+    ].join("_")}_${lowercaseMethod as string}_${splitPath
+      .map((x) => x.trim().toLowerCase())
+      .filter((x) => x.length > 0)
+      .join("_")}`;
+    const typeArgument = prefixes.length > 1 ? prefixes : prefixes[0];
+    const method = async function (this: Record<string, Method>, params = {}, context = {}) {
+      return this[methodName as string]?.(
+        p,
+        typeArgument,
+        uppercaseMethod,
+        params,
+        undefined,
+        undefined,
+        config,
+        context,
+      );
+    };
+    host[camelcase] = method;
+    host[underscore] = method;
+  };
+  host.defineRestApi(host.api, "request");
 }
 
 /**
@@ -81,16 +146,9 @@ export function createExchange(Class: ExchangeClass, setup: ExchangeSetup): Obse
   const exchange = Object.create(baseExchange(Class, setup)) as Exchange;
   Object.assign(exchange, setup.credentials ?? {});
   exchange.timeout = setup.timeoutMs;
-  const view = exchange as unknown as {
-    api: unknown;
-    initThrottler(): void;
-    defineRestApi(api: unknown, methodName: string): void;
-  };
-  // A throttle of its own (ccxt's rate limits are per key), and the implicit API methods
-  // (`privatePostBalanceEx` ...) again: ccxt defines them as closures over the instance, and
-  // they must sign with this view's credentials, not the shared instance's.
+  const view = exchange as unknown as { initThrottler(): void };
+  // A throttle of its own: ccxt's rate limits are per key.
   view.initThrottler();
-  view.defineRestApi(view.api, "request");
   const target = exchange as unknown as Record<"fetch" | "fetch2" | "handleErrors", Method>;
   let count = 0;
   let answer: HttpAnswer | null = null;

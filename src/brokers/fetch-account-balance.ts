@@ -144,11 +144,12 @@ export class BalanceFetcher {
         fetchedAt: null,
       };
     }
-    if (request.credentialProblem) {
+    const credentialProblem = request.credentialProblem || request.keyCheck?.();
+    if (credentialProblem) {
       return {
         ...base,
         status: "config_error",
-        message: request.credentialProblem,
+        message: credentialProblem,
         fetchedAt: null,
       };
     }

@@ -10,7 +10,9 @@ export interface ValuedBalance {
 }
 
 /** Codes whose staked or wrapped form has another name than the asset it is worth. */
-const ALIASES: Record<string, string> = { ETH2: "ETH" };
+// A Map, not an object: an asset code is the exchange's text, and `valueOf` or `__proto__` must
+// not find Object.prototype.
+const ALIASES = new Map([["ETH2", "ETH"]]);
 
 /**
  * The asset a code is worth: earn/staked/bonded suffixes ("ETH2.S", "DOT.S", "USD.F", "BTC.M",
@@ -18,7 +20,7 @@ const ALIASES: Record<string, string> = { ETH2: "ETH" };
  */
 export function baseAsset(code: string): string {
   const base = code.split(".")[0] || code;
-  return ALIASES[base] ?? base;
+  return ALIASES.get(base) ?? base;
 }
 
 /**
@@ -37,7 +39,9 @@ export function valueBalance(
 ): ValuedBalance {
   const prices = new Map([...publicPrices, ...(balance.prices ?? [])]);
   const unvaluable = new Set(balance.unvaluable ?? []);
-  const assets: Record<string, AssetBalance> = {};
+  // Entries, made an object once: an asset named `__proto__` stays an asset (fromEntries defines
+  // it as an own property; assigning it would set the object's prototype instead).
+  const entries: [string, AssetBalance][] = [];
   const unpriced: string[] = [];
   let sum = 0n;
   for (const [code, holding] of balance.holdings) {
@@ -54,13 +58,17 @@ export function valueBalance(
     }
     const counts = valuation === "total" || stablecoins.has(base);
     if (value !== null && counts && !unvaluable.has(code)) sum += value;
-    assets[code] = {
-      free: fixedToString(holding.free),
-      used: fixedToString(holding.used),
-      total: fixedToString(holding.total),
-      usdCents: value === null ? null : fixedToCents(value),
-    };
+    entries.push([
+      code,
+      {
+        free: fixedToString(holding.free),
+        used: fixedToString(holding.used),
+        total: fixedToString(holding.total),
+        usdCents: value === null ? null : fixedToCents(value),
+      },
+    ]);
   }
+  const assets: Record<string, AssetBalance> = Object.fromEntries(entries);
   if (valuation === "cash") {
     return { assets, usdCents: fixedToCents(sum), unpriced: [], basis: "cash" };
   }

@@ -1,5 +1,7 @@
 import type { AccountBalance } from "../brokers/types.js";
+import { STATUS_LABELS } from "../render/labels.js";
 import type { FigureSource } from "../report/model.js";
+import type { CacheEntry } from "./balance-cache.js";
 import type { BalanceStore } from "./store.js";
 
 export interface CachePolicy {
@@ -26,7 +28,22 @@ export interface Figure {
   balance: AccountBalance;
   source: FigureSource;
   ageSeconds: number | null;
+  /** Set when the key's refusal was remembered, not asked: when it will be asked again (ms). */
+  retryAfter?: number;
 }
+
+/**
+ * Failures of the key itself (revoked, wrong, without permission): asking again before the TTL
+ * passes would only repeat them (a revoked key was tried on every run), so they are remembered.
+ * Transient failures (timeout, network, rate limit) are not: the next run asks again.
+ */
+const KEY_REFUSALS: ReadonlySet<AccountBalance["status"]> = new Set([
+  "auth_failed",
+  "permission_denied",
+]);
+
+/** Where a key's refusal is kept: beside its figure, under the same credential-free key. */
+export const refusalKey = (key: string) => `${key}.refused`;
 
 /** Clocks of hosts sharing a store differ a little; more than this is not a fresh entry. */
 const CLOCK_TOLERANCE_MS = 5_000;
@@ -57,33 +74,86 @@ export async function fetchThroughCache(
   if (before && usable(before.storedAt)) {
     return { balance: before.balance, source: "cached", ageSeconds: ageOf(before.storedAt) };
   }
+  const refused = await rememberedRefusal(cache, policy, key, before);
+  if (refused) return refused;
   const release = await cache.lock(key, policy.lockWaitMs, policy.lockLeaseMs);
   try {
     const latest = await cache.read(key);
     if (latest && usable(latest.storedAt)) {
       return { balance: latest.balance, source: "cached", ageSeconds: ageOf(latest.storedAt) };
     }
+    // The run this one waited for may have just been refused.
+    const refusedMeanwhile = await rememberedRefusal(cache, policy, key, latest ?? before);
+    if (refusedMeanwhile) return refusedMeanwhile;
     const live = await fetchLive();
     if (live.status === "ok") {
       await cache.write(key, live);
       return { balance: live, source: "live", ageSeconds: null };
     }
-    const previous = latest ?? before;
-    const previousAge = previous ? Date.now() - previous.storedAt : Number.POSITIVE_INFINITY;
-    if (previous && previousAge >= -CLOCK_TOLERANCE_MS && previousAge <= policy.staleMaxAgeMs) {
-      return {
-        balance: {
-          ...previous.balance,
-          status: live.status,
-          message: live.message,
-          requests: live.requests,
-        },
-        source: "stale",
-        ageSeconds: ageOf(previous.storedAt),
-      };
+    if (KEY_REFUSALS.has(live.status) && policy.ttlMs > 0) {
+      await cache.write(refusalKey(key), live);
     }
-    return { balance: live, source: "live", ageSeconds: null };
+    return withStale(live, latest ?? before, policy);
   } finally {
     await release?.();
   }
+}
+
+/**
+ * The failure shown in place of a figure: the last good figure no older than the stale limit,
+ * marked stale and carrying the failure's status, or the failure itself.
+ */
+function withStale(
+  failure: AccountBalance,
+  previous: CacheEntry | null,
+  policy: CachePolicy,
+): Figure {
+  const previousAge = previous ? Date.now() - previous.storedAt : Number.POSITIVE_INFINITY;
+  if (previous && previousAge >= -CLOCK_TOLERANCE_MS && previousAge <= policy.staleMaxAgeMs) {
+    return {
+      balance: {
+        ...previous.balance,
+        status: failure.status,
+        message: failure.message,
+        requests: failure.requests,
+      },
+      source: "stale",
+      ageSeconds: ageOf(previous.storedAt),
+    };
+  }
+  return { balance: failure, source: "live", ageSeconds: null };
+}
+
+/**
+ * The key's refusal, remembered within the TTL, as this run's answer (with the last good figure,
+ * stale, when there is one): no request is made. Null when the key is to be asked (only `use` mode remembers;
+ * --refresh asks at once).
+ */
+async function rememberedRefusal(
+  cache: BalanceStore,
+  policy: CachePolicy,
+  key: string,
+  good: CacheEntry | null,
+): Promise<Figure | null> {
+  if (policy.mode !== "use") return null;
+  const refusal = await cache.read(refusalKey(key));
+  if (!refusal || !KEY_REFUSALS.has(refusal.balance.status)) return null;
+  const at = refusal.storedAt;
+  const now = Date.now();
+  // A good figure since the refusal is younger than it, so still fresh: served before this.
+  if (at > now + CLOCK_TOLERANCE_MS || now - at >= policy.ttlMs) return null;
+  const retryAfter = at + policy.ttlMs;
+  const until = new Date(retryAfter).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const why = refusal.balance.message ?? STATUS_LABELS[refusal.balance.status];
+  const failure: AccountBalance = {
+    ...refusal.balance,
+    // No "n minutes ago": the same refusal reads the same in every run, the CLI and `serve`.
+    message: `${why}; remembered, not retried until ${until}; --refresh retries now`,
+    requests: 0,
+  };
+  const figure = withStale(failure, good, policy);
+  // Without a figure to stand in, the refusal itself is what the cache served.
+  if (figure.source === "live")
+    return { ...figure, source: "cached", ageSeconds: ageOf(at), retryAfter };
+  return { ...figure, retryAfter };
 }

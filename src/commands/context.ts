@@ -19,9 +19,27 @@ export function warn(io: CliIo, text: string): void {
   io.stderr.write(`${safeLines(text)}\n`);
 }
 
-/** Colour only on a terminal, never with NO_COLOR, --no-color or machine output. */
-export function useColor(io: CliIo, flag: boolean, machine: boolean): boolean {
-  return flag && !machine && Boolean(io.stdout.isTTY) && !process.env.NO_COLOR;
+/** `--color <when>`; `--no-color` is `never` (commander stores it as false). */
+export const COLOR_WHEN = ["auto", "always", "never"] as const;
+export type ColorWhen = (typeof COLOR_WHEN)[number];
+
+/**
+ * Whether to colour this output. Machine output (JSON, CSV) never is. Otherwise, first match wins:
+ * --color always|never (--no-color); NO_COLOR set to anything; FORCE_COLOR ("0" or "false": no,
+ * any other non-empty value: yes); TERM=dumb; else only when stdout is a terminal. `true` (a
+ * command without --color) is auto.
+ */
+export function useColor(
+  io: CliIo,
+  flag: ColorWhen | boolean,
+  machine: boolean,
+  env: Record<string, string | undefined> = process.env,
+): boolean {
+  if (machine || flag === false || flag === "never") return false;
+  if (flag === "always") return true;
+  if (env.NO_COLOR) return false;
+  if (env.FORCE_COLOR) return !/^(0|false)$/i.test(env.FORCE_COLOR);
+  return env.TERM !== "dumb" && Boolean(io.stdout.isTTY);
 }
 
 /**

@@ -3,6 +3,9 @@
  * tables; a report run must not pay for that).
  */
 import { join } from "node:path";
+import { formatProblem } from "../config/errors.js";
+import { readConfigText } from "../config/files.js";
+import { parseJson } from "../config/json.js";
 import { seriesId } from "../monitor/alerts.js";
 import {
   HISTORY_FILE,
@@ -86,6 +89,35 @@ function formatOf(flags: HistoryFlags): HistoryFormat | { error: string; hint: s
   return flags.format ?? (flags.json ? "json" : "table");
 }
 
+/**
+ * settings.json's stateDir, as the report runs that record use it: null when there is no
+ * settings file or it sets none; the exit code after its problems are shown when it is broken.
+ */
+async function settingsStateDir(configDir: string, io: CliIo): Promise<string | null | number> {
+  const file = join(configDir, "settings.json");
+  const read = await readConfigText(file);
+  if (!read.ok) {
+    if (read.missing) return null;
+    warn(io, `show-user-balances: ${file} ${read.fault.message}`);
+    warn(io, `  fix: ${read.fault.hint}`);
+    return EXIT.config;
+  }
+  const json = parseJson(read.text);
+  const { parseSettings } = await import("../config/settings.js");
+  const parsed = json.ok ? parseSettings(json.value, file) : null;
+  if (!parsed || parsed.problems.length > 0) {
+    const problems = parsed?.problems ?? [];
+    if (!json.ok)
+      warn(
+        io,
+        `show-user-balances: ${file}: invalid JSON at line ${json.line}, column ${json.column}: ${json.reason}`,
+      );
+    for (const problem of problems) warn(io, `show-user-balances: ${formatProblem(problem)}`);
+    return EXIT.config;
+  }
+  return parsed.settings.stateDir ?? null;
+}
+
 export async function historyAction(flags: HistoryFlags, io: CliIo): Promise<number> {
   const format = formatOf(flags);
   if (typeof format !== "string") {
@@ -93,7 +125,10 @@ export async function historyAction(flags: HistoryFlags, io: CliIo): Promise<num
     warn(io, `  fix: ${format.hint}`);
     return EXIT.config;
   }
-  const stateDir = flags.stateDir ?? defaultStateDir();
+  const fromSettings =
+    flags.stateDir === undefined ? await settingsStateDir(flags.configDir, io) : null;
+  if (typeof fromSettings === "number") return fromSettings;
+  const stateDir = flags.stateDir ?? fromSettings ?? defaultStateDir();
   const refused = refuseSpecialDirectory(io, "--state-dir", stateDir);
   if (refused !== null) return refused;
   const nowMs = Date.now();

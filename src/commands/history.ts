@@ -4,8 +4,16 @@
  * or CSV. Reads the history database; never fetches.
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
-import type { CliIo } from "./context.js";
-import { formatDuration, parseDuration } from "./options.js";
+import type { CliIo, ColorWhen } from "./context.js";
+import { addStateDirFlag } from "./monitor.js";
+import {
+  addColorFlags,
+  addFormatFlags,
+  addSelectionFlags,
+  formatDuration,
+  grouped,
+  parseDuration,
+} from "./options.js";
 
 /** --since/--until as durations: a second to ten years back, so the start is always a real date. */
 export const SINCE_BOUNDS = { minMs: 1000, maxMs: 3650 * 86_400_000 };
@@ -25,7 +33,8 @@ export interface HistoryFlags {
   format?: HistoryFormat;
   json?: boolean;
   stateDir?: string;
-  color: boolean;
+  configDir: string;
+  color: ColorWhen | false;
 }
 
 const DATE_TIME =
@@ -125,44 +134,38 @@ export function registerHistory(
   io: CliIo,
   setExitCode: (code: number) => void,
 ): void {
-  // Root options would otherwise also be parsed after `history` and shadow its own --user, --json.
-  program.enablePositionalOptions();
-  program
+  const history = program
     .command("history")
-    .description("recorded balances over time and their change (see --help)")
-    .option("-u, --user <id...>", "only these users (leaves the platform out)")
-    .option("-b, --broker <id...>", "only these brokers (ccxt ids)")
-    .addOption(
-      new Option(
-        "--since <when>",
-        `from: a duration back (24h, 7d, 30d; ${formatDuration(SINCE_BOUNDS.minMs)}-${formatDuration(SINCE_BOUNDS.maxMs)}) or a date (2026-11-01, 2026-11-01T09:30:00Z)`,
+    .description("recorded balances over time and their change (see --help)");
+  grouped(addSelectionFlags(history), "Range:", (c) =>
+    c
+      .addOption(
+        new Option(
+          "--since <when>",
+          `from: a duration back (24h, 7d, 30d; ${formatDuration(SINCE_BOUNDS.minMs)}-${formatDuration(SINCE_BOUNDS.maxMs)}) or a date (2026-11-01, 2026-11-01T09:30:00Z)`,
+        )
+          .argParser(parseTimeBound("--since"))
+          .default({ ago: 7 * 86_400_000 }, "7d"),
       )
-        .argParser(parseTimeBound("--since"))
-        .default({ ago: 7 * 86_400_000 }, "7d"),
-    )
-    .addOption(
-      new Option(
-        "--until <when>",
-        "to: a duration back or a date, as --since (default now)",
-      ).argParser(parseTimeBound("--until")),
-    )
-    .addOption(
-      new Option(
-        "--interval <interval>",
-        "the last figure per interval and account, with totals (aligned in UTC)",
-      ).choices(["1h", "1d", "1w"]),
-    )
-    .addOption(
-      new Option("--format <format>", "output: table (default), json or csv").choices(
-        HISTORY_FORMATS,
+      .addOption(
+        new Option(
+          "--until <when>",
+          "to: a duration back or a date, as --since (default now)",
+        ).argParser(parseTimeBound("--until")),
+      )
+      .addOption(
+        new Option(
+          "--interval <interval>",
+          "the last figure per interval and account, with totals (aligned in UTC)",
+        ).choices(["1h", "1d", "1w"]),
       ),
-    )
-    .option("--json", "print one JSON document on stdout (short for --format json)")
-    .option(
-      "--state-dir <dir>",
-      "history database directory (default $XDG_STATE_HOME/show-user-balances)",
-    )
-    .option("--no-color", "no colour")
+  );
+  history.option(
+    "-c, --config-dir <dir>",
+    "configuration directory, for settings.json's stateDir when --state-dir is not given",
+    "config",
+  );
+  addStateDirFlag(addColorFlags(addFormatFlags(history)))
     .addHelpText("after", HISTORY_HELP)
     .action(async (flags: HistoryFlags) => {
       const { historyAction } = await import("./history-action.js");

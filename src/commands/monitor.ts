@@ -4,13 +4,15 @@
  * interval until SIGINT or SIGTERM.
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { NOTIFY_URL_ENV, SETTING_BOUNDS } from "../config/bounds.js";
 import type { LoadedConfig } from "../config/index.js";
 import { type Cents, dollarsToCents } from "../money.js";
 import { Monitor } from "../monitor/monitor.js";
 import { checkWebhookUrl, NOTIFY_AUTH_ENV } from "../monitor/notify.js";
 import { defaultStateDir } from "../monitor/paths.js";
+import { type OutputSize, screenTop, terminalWidth } from "../render/width.js";
 import { type CliIo, warn } from "./context.js";
-import { formatDuration, numberIn, parseDuration } from "./options.js";
+import { formatDuration, grouped, HELP_GROUP, numberIn, parseDuration } from "./options.js";
 
 export interface MonitorFlags {
   stateDir?: string;
@@ -33,9 +35,14 @@ export type HistoryStoreFlags = Pick<MonitorFlags, "stateDir" | "history" | "his
 const DAY = 86_400_000;
 /** --watch: at least a second; at most a day, far below setTimeout's 2^31-1 ms limit. */
 export const WATCH_SECONDS = { min: 1, max: 86_400 } as const;
-const RETENTION = { minMs: DAY, maxMs: 3650 * DAY };
+/** The ranges settings.json's fields share (SETTING_BOUNDS, in seconds). */
+const secondsToMs = ({ min, max }: { min: number; max: number }) => ({
+  minMs: min * 1000,
+  maxMs: max * 1000,
+});
+const RETENTION = secondsToMs(SETTING_BOUNDS.historyRetentionSeconds);
 const DEFAULT_RETENTION_MS = 90 * DAY;
-const WINDOW = { minMs: 60_000, maxMs: 365 * DAY };
+const WINDOW = secondsToMs(SETTING_BOUNDS.dropWindowSeconds);
 
 /** Dollars and cents as written ("100", "250.50"), exactly; no sign, no exponent. */
 const usdAmount = (value: string): Cents => {
@@ -67,30 +74,35 @@ const renotifyDuration = (value: string): number =>
 const range = (bounds: { minMs: number; maxMs: number }) =>
   `${formatDuration(bounds.minMs)}-${formatDuration(bounds.maxMs)}`;
 
-/** --state-dir, --no-history, --history-retention: where fetched figures are recorded. */
-export function addHistoryStoreFlags(
-  command: Command,
-  noHistory = "neither record this run nor evaluate alerts",
-): Command {
-  return command
-    .option(
+/** --state-dir: where the history database is, for the commands that record and `history`. */
+export function addStateDirFlag(command: Command): Command {
+  return grouped(command, HELP_GROUP.monitor, (c) =>
+    c.option(
       "--state-dir <dir>",
       "history database directory (default $XDG_STATE_HOME/show-user-balances)",
-    )
-    .option("--no-history", noHistory)
-    .addOption(
-      new Option(
-        "--history-retention <duration>",
-        `history older than this is deleted, ${range(RETENTION)}`,
-      )
-        .argParser(parseDuration("--history-retention", RETENTION))
-        .default(DEFAULT_RETENTION_MS, "90d"),
-    );
+    ),
+  );
+}
+
+/** --state-dir, --no-history, --history-retention: where fetched figures are recorded. */
+export function addHistoryStoreFlags(command: Command): Command {
+  return grouped(addStateDirFlag(command), HELP_GROUP.monitor, (c) =>
+    c
+      .option("--no-history", "record nothing in the history (and so evaluate no alerts)")
+      .addOption(
+        new Option(
+          "--history-retention <duration>",
+          `history older than this is deleted, ${range(RETENTION)}`,
+        )
+          .argParser(parseDuration("--history-retention", RETENTION))
+          .default(DEFAULT_RETENTION_MS, "90d"),
+      ),
+  );
 }
 
 export function addMonitorFlags(command: Command): Command {
-  return (
-    addHistoryStoreFlags(command)
+  return grouped(addHistoryStoreFlags(command), HELP_GROUP.monitor, (c) =>
+    c
       .addOption(
         new Option("--alert-low <usd>", "BALANCE_LOW when a broker figure is below this").argParser(
           usdAmount,
@@ -119,13 +131,13 @@ export function addMonitorFlags(command: Command): Command {
       // Checked in the action, not by commander, whose message would repeat a secret URL.
       .option(
         "--notify <url>",
-        `POST fired alerts as JSON to this webhook (shown as its origin only; no user:pass@ in it: ${NOTIFY_AUTH_ENV} sets an Authorization header)`,
+        `POST fired alerts as JSON to this webhook (env ${NOTIFY_URL_ENV}, which keeps it out of ps; shown as its origin only; no user:pass@ in it: ${NOTIFY_AUTH_ENV} sets an Authorization header)`,
       )
       .option(
         "--watch <seconds>",
-        `refresh every <seconds> until Ctrl-C (with --json: one JSON document per line), ${WATCH_SECONDS.min}-${WATCH_SECONDS.max}`,
+        `refresh every <seconds> until Ctrl-C: on a terminal in place on the alternate screen (restored on exit), else one report per refresh (with --json: one JSON document per line), ${WATCH_SECONDS.min}-${WATCH_SECONDS.max}`,
         numberIn("--watch", WATCH_SECONDS.min, WATCH_SECONDS.max, { unit: "seconds" }),
-      )
+      ),
   );
 }
 
@@ -204,17 +216,20 @@ const SIGNALS = ["SIGINT", "SIGTERM"] as const;
  * Runs `iteration` every `intervalMs` (start to start) until SIGINT or SIGTERM, or until an
  * iteration returns false. A signal lets the iteration in progress finish its output, so no line
  * is left half-written, then the loop ends; a second signal ends the process at once with the
- * signal's default behaviour.
+ * signal's default behaviour. `restore` puts the terminal back (see openWatchScreen): when the
+ * loop ends, however it ends, and before a second signal ends the process.
  */
 export async function watchLoop(
   intervalMs: number,
   iteration: () => Promise<boolean | undefined>,
+  restore: () => void = () => {},
 ): Promise<void> {
   let stopped = false;
   let wake: (() => void) | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopped) {
       removeHandlers();
+      restore();
       process.kill(process.pid, signal);
       return;
     }
@@ -243,8 +258,45 @@ export async function watchLoop(
     }
   } finally {
     removeHandlers();
+    restore();
   }
 }
 
-/** Clear the screen and move home: a watch on a terminal redraws in place. */
-export const REDRAW = "\u001b[H\u001b[2J";
+/** xterm's alternate screen (what full-screen programs use), and home + clear for each redraw. */
+const ALT_SCREEN_ON = "\u001b[?1049h";
+const ALT_SCREEN_OFF = "\u001b[?1049l";
+const HOME_AND_CLEAR = "\u001b[H\u001b[2J";
+
+export interface WatchScreen {
+  /** Shows `text` from the top: as much as the terminal holds, never scrolled to its end. */
+  draw(text: string): void;
+  /** Back to the normal screen, as it was before the watch; safe to call more than once. */
+  close(): void;
+}
+
+/**
+ * --watch on a terminal: the report is drawn on the alternate screen, so refreshes leave no copy
+ * in the scrollback and the shell's screen comes back when the watch ends. Nothing else about the
+ * terminal changes (the cursor stays visible). Closed by the watch loop on its end and on signals;
+ * the exit hook covers an error that ends the process on the way.
+ */
+export function openWatchScreen(out: CliIo["stdout"] & OutputSize): WatchScreen {
+  let open = true;
+  const close = () => {
+    if (!open) return;
+    open = false;
+    process.off("exit", close);
+    out.write(ALT_SCREEN_OFF);
+  };
+  process.on("exit", close);
+  out.write(ALT_SCREEN_ON);
+  return {
+    draw(text) {
+      if (!open) return;
+      const rows = out.rows && out.rows > 0 ? out.rows : 24;
+      const columns = out.columns && out.columns > 0 ? out.columns : terminalWidth(out);
+      out.write(HOME_AND_CLEAR + screenTop(text, rows, columns));
+    },
+    close,
+  };
+}

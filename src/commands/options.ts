@@ -3,12 +3,12 @@ import { dirname, join, relative, resolve } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { type OpenedStore, openStore, StoreError } from "../cache/open-store.js";
 import { defaultCacheDir } from "../cache/paths.js";
+import { SETTING_BOUNDS } from "../config/bounds.js";
 import type { LoadedConfig } from "../config/index.js";
-import { SETTING_BOUNDS } from "../config/schemas.js";
 import { DEFAULT_KRAKEN_SPACING_MS } from "../queue/kraken-lane.js";
 import { DEFAULT_CONCURRENCY } from "../report/collect.js";
 import type { RunOptions } from "../run.js";
-import { type CliIo, EXIT, warn } from "./context.js";
+import { type CliIo, COLOR_WHEN, EXIT, warn } from "./context.js";
 
 /** A number (or whole number) within [min, max]; the message names the flag and the range. */
 export function numberIn(
@@ -112,6 +112,7 @@ export interface RunFlags {
   configDir: string;
   valuation: "cash" | "total";
   timeout: number;
+  /** Tries after the first attempt. */
   retries: number;
   concurrency: number;
   krakenSpacing: number;
@@ -131,56 +132,88 @@ export interface RunFlags {
 export const VALUATION_HELP =
   "total (default): what the account is worth, free and held, at the broker's equity or market prices; cash: USD and stablecoins at par";
 
+/**
+ * Help headings. Each flag is declared once, under one of them, by the function that adds it to
+ * every command taking it (here, and the monitoring flags in monitor.ts).
+ */
+export const HELP_GROUP = {
+  config: "Configuration:",
+  selection: "Selection:",
+  output: "Output:",
+  fetch: "Fetching:",
+  cache: "Cache and shared store:",
+  monitor: "History, alerts and watch:",
+} as const;
+
+/**
+ * Adds options under a help heading, then restores the command's default heading (commander
+ * files options added later, and its lazily made --help, under whatever default is current).
+ */
+export function grouped(command: Command, heading: string, add: (command: Command) => void) {
+  const previous = command.optionsGroup();
+  add(command.optionsGroup(heading));
+  return command.optionsGroup(previous);
+}
+
 export function addRunFlags(command: Command, include: { refresh?: boolean } = {}): Command {
-  command
-    .option(
-      "-c, --config-dir <dir>",
-      "configuration directory (platform.json, users/*.json)",
-      "config",
-    )
-    .addOption(
-      new Option("--valuation <mode>", VALUATION_HELP).choices(["total", "cash"]).default("total"),
-    )
-    .option(
-      "--timeout <seconds>",
-      `per-request timeout, ${B.timeoutSeconds.min}-${B.timeoutSeconds.max} s`,
-      numberIn("--timeout", B.timeoutSeconds.min, B.timeoutSeconds.max, { unit: "seconds" }),
-      10,
-    )
-    .option(
-      "--retries <n>",
-      `attempts for transient failures, ${B.retries.min}-${B.retries.max}`,
-      numberIn("--retries", B.retries.min, B.retries.max, { integer: true }),
-      3,
-    )
-    .option(
-      "--concurrency <n>",
-      `concurrent fetches on non-Kraken brokers, ${B.concurrency.min}-${B.concurrency.max}`,
-      numberIn("--concurrency", B.concurrency.min, B.concurrency.max, { integer: true }),
-      DEFAULT_CONCURRENCY,
-    )
-    .option(
-      "--kraken-spacing <ms>",
-      `minimum ms between two requests on one Kraken key, ${B.krakenSpacingMs.min}-${B.krakenSpacingMs.max}`,
-      numberIn("--kraken-spacing", B.krakenSpacingMs.min, B.krakenSpacingMs.max, {
-        integer: true,
-        unit: "ms",
-      }),
-      DEFAULT_KRAKEN_SPACING_MS,
-    )
-    .option(
-      "--kraken-concurrency <n>",
-      `Kraken requests at once on different keys (one key is never used twice at once), ${B.krakenConcurrency.min}-${B.krakenConcurrency.max}`,
-      numberIn("--kraken-concurrency", B.krakenConcurrency.min, B.krakenConcurrency.max, {
-        integer: true,
-      }),
-      1,
-    )
-    .option(
+  grouped(command, HELP_GROUP.config, (c) =>
+    c
+      .option(
+        "-c, --config-dir <dir>",
+        "configuration directory (platform.json, users/*.json)",
+        "config",
+      )
+      .addOption(
+        new Option("--valuation <mode>", VALUATION_HELP)
+          .choices(["total", "cash"])
+          .default("total"),
+      )
+      .option("--include-disabled", "also list disabled users and brokers, marked disabled"),
+  );
+  grouped(command, HELP_GROUP.fetch, (c) =>
+    c
+      .option(
+        "--timeout <seconds>",
+        `per-request timeout, ${B.timeoutSeconds.min}-${B.timeoutSeconds.max} s`,
+        numberIn("--timeout", B.timeoutSeconds.min, B.timeoutSeconds.max, { unit: "seconds" }),
+        10,
+      )
+      .option(
+        "--retries <n>",
+        `retries after a first attempt that failed transiently, ${B.retries.min}-${B.retries.max}`,
+        numberIn("--retries", B.retries.min, B.retries.max, { integer: true }),
+        2,
+      )
+      .option(
+        "--concurrency <n>",
+        `concurrent fetches on non-Kraken brokers, ${B.concurrency.min}-${B.concurrency.max}`,
+        numberIn("--concurrency", B.concurrency.min, B.concurrency.max, { integer: true }),
+        DEFAULT_CONCURRENCY,
+      )
+      .option(
+        "--kraken-spacing <ms>",
+        `minimum ms between two requests on one Kraken key, ${B.krakenSpacingMs.min}-${B.krakenSpacingMs.max}`,
+        numberIn("--kraken-spacing", B.krakenSpacingMs.min, B.krakenSpacingMs.max, {
+          integer: true,
+          unit: "ms",
+        }),
+        DEFAULT_KRAKEN_SPACING_MS,
+      )
+      .option(
+        "--kraken-concurrency <n>",
+        `Kraken requests at once on different keys (one key is never used twice at once), ${B.krakenConcurrency.min}-${B.krakenConcurrency.max}`,
+        numberIn("--kraken-concurrency", B.krakenConcurrency.min, B.krakenConcurrency.max, {
+          integer: true,
+        }),
+        1,
+      )
+      .option("-v, --verbose", "report retries and other diagnostics on stderr"),
+  );
+  return grouped(command, HELP_GROUP.cache, (c) => {
+    c.option(
       "--cache-dir <dir>",
       "balance cache directory (default $XDG_CACHE_HOME/show-user-balances)",
-    )
-    .addOption(
+    ).addOption(
       new Option(
         "--cache-ttl <duration>",
         `how long a cached balance is served, ${formatDuration(CACHE_TTL_BOUNDS.minMs)}-${formatDuration(CACHE_TTL_BOUNDS.maxMs)}`,
@@ -188,34 +221,81 @@ export function addRunFlags(command: Command, include: { refresh?: boolean } = {
         .argParser(parseDuration("--cache-ttl", CACHE_TTL_BOUNDS))
         .default(120_000, "120s"),
     );
-  // `serve` leaves it out: there --refresh is the page's interval, and a server that always
-  // fetched live would cost more API calls than the CLI.
-  if (include.refresh !== false) {
-    command.option("--refresh", "fetch everything live now (the fresh result is still cached)");
-  }
-  return command
-    .option(
+    // `serve` leaves it out: there --refresh is the page's interval, and a server that always
+    // fetched live would cost more API calls than the CLI.
+    if (include.refresh !== false) {
+      c.option("--refresh", "fetch everything live now (the fresh result is still cached)");
+    }
+    c.option(
       "--no-cache",
       "neither read nor write cached balances (Kraken pacing and locks still hold)",
     )
-    .addOption(
-      new Option(
-        "--stale-max-age <duration>",
-        `oldest cached figure shown, marked stale, when a live fetch fails, ${formatDuration(STALE_MAX_AGE_BOUNDS.minMs)}-${formatDuration(STALE_MAX_AGE_BOUNDS.maxMs)}`,
+      .addOption(
+        new Option(
+          "--stale-max-age <duration>",
+          `oldest cached figure shown, marked stale, when a live fetch fails, ${formatDuration(STALE_MAX_AGE_BOUNDS.minMs)}-${formatDuration(STALE_MAX_AGE_BOUNDS.maxMs)}`,
+        )
+          .argParser(parseDuration("--stale-max-age", STALE_MAX_AGE_BOUNDS))
+          .default(86_400_000, "24h"),
       )
-        .argParser(parseDuration("--stale-max-age", STALE_MAX_AGE_BOUNDS))
-        .default(86_400_000, "24h"),
-    )
-    .option("--include-disabled", "also list disabled users and brokers, marked disabled")
-    .option(
-      "--store <url>",
-      "shared cache, locks and Kraken lanes in Redis: redis://host:port/db or rediss://... (env SHOW_USER_BALANCES_STORE; password in REDIS_PASSWORD)",
-    )
-    .option(
-      "--store-required",
-      "exit 2 instead of falling back to the on-disk cache when Redis fails",
-    )
-    .option("-v, --verbose", "report retries and other diagnostics on stderr");
+      .option(
+        "--store <url>",
+        "shared cache, locks and Kraken lanes in Redis: redis://host:port/db or rediss://... (env SHOW_USER_BALANCES_STORE; password in REDIS_PASSWORD)",
+      )
+      .option(
+        "--store-required",
+        "exit 2 instead of falling back to the on-disk cache when Redis fails",
+      );
+  });
+}
+
+/**
+ * A list flag's value: `alice,bob` is two ids, and the ids of every value (`-u alice bob`,
+ * `-u alice -u bob,carol`) add up. An empty id (`-u ""`, `-u a,,b`) is a usage error.
+ */
+export function listOf(flag: string) {
+  return (value: string, previous: string[] | undefined): string[] => {
+    const ids = value.split(",").map((id) => id.trim());
+    if (ids.some((id) => id === "")) {
+      throw new InvalidArgumentError(
+        `${flag} takes ids: alice,bob or alice bob (no empty one in "${value}").`,
+      );
+    }
+    return [...(previous ?? []), ...ids];
+  };
+}
+
+/** --user and --broker: the accounts a command looks at. */
+export function addSelectionFlags(command: Command): Command {
+  return grouped(command, HELP_GROUP.selection, (c) =>
+    c
+      .addOption(
+        new Option("-u, --user <id...>", "only these users (leaves the platform out)").argParser(
+          listOf("--user"),
+        ),
+      )
+      .addOption(
+        new Option("-b, --broker <id...>", "only these brokers (ccxt ids)").argParser(
+          listOf("--broker"),
+        ),
+      ),
+  );
+}
+
+/** --color <when> and its older spelling --no-color, on every command that prints a table. */
+export function addColorFlags(command: Command): Command {
+  return grouped(command, HELP_GROUP.output, (c) =>
+    c
+      .addOption(
+        new Option(
+          "--color <when>",
+          "colour the output: auto (on a terminal; NO_COLOR, FORCE_COLOR and TERM=dumb honoured), always, never",
+        )
+          .choices(COLOR_WHEN)
+          .default("auto"),
+      )
+      .option("--no-color", "--color never"),
+  );
 }
 
 /**
@@ -297,7 +377,8 @@ export function runOptions(
     valuation: pick("valuation", settings.valuation, flags.valuation),
     stablecoins: settings.stablecoins,
     timeoutMs: pick("timeout", ms(settings.timeoutSeconds), flags.timeout * 1000),
-    attempts: pick("retries", settings.retries, flags.retries),
+    // --retries counts the tries after the first: attempts are one more.
+    attempts: pick("retries", settings.retries, flags.retries) + 1,
     concurrency: pick("concurrency", settings.concurrency, flags.concurrency),
     krakenSpacingMs: pick("krakenSpacing", settings.krakenSpacingMs, flags.krakenSpacing),
     krakenConcurrency: pick(
@@ -323,29 +404,34 @@ export function runOptions(
 export type OutputFormat = "table" | "json" | "csv";
 
 /**
- * `--format table|json|csv` and its short form `--json`, for the commands that print a report
- * (the report and `portfolio`).
+ * `--format table|json|csv` and its short form `--json`. No default value: `history` reads an
+ * unset format as "table" too, and a --json given before a subcommand then fills its own.
  */
 export function addFormatFlags(command: Command): Command {
-  return command
-    .option("--json", "print one JSON document on stdout (diagnostics go to stderr); --format json")
-    .addOption(
-      new Option("--format <format>", "output: table, one JSON document, or CSV (RFC 4180)")
-        .choices(["table", "json", "csv"])
-        .default("table"),
-    );
+  return grouped(command, HELP_GROUP.output, (c) =>
+    c
+      .option(
+        "--json",
+        "print one JSON document on stdout (diagnostics go to stderr); --format json",
+      )
+      .addOption(
+        new Option(
+          "--format <format>",
+          "output: table (default), one JSON document, or CSV (RFC 4180)",
+        ).choices(["table", "json", "csv"]),
+      ),
+  );
 }
 
 /** The format asked for, or a usage error when --json and another --format disagree. */
-export function outputFormat(
-  command: Command,
-  flags: { json?: boolean; format?: OutputFormat },
-): OutputFormat | { error: string; hint: string } {
-  const format = flags.format ?? "table";
-  if (!flags.json) return format;
-  if (command.getOptionValueSource("format") === "cli" && format !== "json") {
+export function outputFormat(flags: {
+  json?: boolean;
+  format?: OutputFormat;
+}): OutputFormat | { error: string; hint: string } {
+  if (!flags.json) return flags.format ?? "table";
+  if (flags.format !== undefined && flags.format !== "json") {
     return {
-      error: `--json and --format ${format} ask for two different outputs`,
+      error: `--json and --format ${flags.format} ask for two different outputs`,
       hint: "keep one: --json is short for --format json",
     };
   }
@@ -353,5 +439,11 @@ export function outputFormat(
 }
 
 /** `--split-stablecoins`: the portfolio's USD and stablecoins on lines of their own. */
-export const SPLIT_STABLECOINS_HELP =
-  "portfolio: keep USD and each stablecoin on its own line (default: one USD line, at par)";
+export function addSplitStablecoinsFlag(command: Command): Command {
+  return grouped(command, HELP_GROUP.output, (c) =>
+    c.option(
+      "--split-stablecoins",
+      "portfolio: keep USD and each stablecoin on its own line (default: one USD line, at par)",
+    ),
+  );
+}

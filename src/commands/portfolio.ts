@@ -11,10 +11,12 @@ import { defaultStateDir } from "../monitor/paths.js";
 import { stringifyJson } from "../render/json-text.js";
 import { STATUS_LABELS } from "../render/labels.js";
 import { loadPalette } from "../render/style.js";
+import { terminalWidth } from "../render/width.js";
 import { isFailed, type Report } from "../report/model.js";
 import { runReport } from "../run.js";
 import {
   type CliIo,
+  type ColorWhen,
   checkFilters,
   configToShow,
   EXIT,
@@ -24,9 +26,14 @@ import {
 } from "./context.js";
 import { addHistoryStoreFlags, type HistoryStoreFlags } from "./monitor.js";
 import {
+  addColorFlags,
   addFormatFlags,
   addRunFlags,
+  addSelectionFlags,
+  addSplitStablecoinsFlag,
   checkRunDirectories,
+  grouped,
+  HELP_GROUP,
   loadOptions,
   numberIn,
   type OutputFormat,
@@ -34,18 +41,18 @@ import {
   outputFormat,
   type RunFlags,
   runOptions,
-  SPLIT_STABLECOINS_HELP,
   withStore,
 } from "./options.js";
+import { applySettings } from "./settings-defaults.js";
 
 export interface PortfolioFlags extends RunFlags, HistoryStoreFlags {
   json?: boolean;
-  format: OutputFormat;
+  format?: OutputFormat;
   user?: string[];
   broker?: string[];
   splitStablecoins?: boolean;
   topHolders: number;
-  color: boolean;
+  color: ColorWhen | false;
 }
 
 export const PORTFOLIO_HELP = `
@@ -65,23 +72,6 @@ Examples:
 
 Exit codes as the report's: 0, 3 when a broker failed (the portfolio leaves it out), 2 for a
 usage or configuration error.`;
-
-/**
- * Options given before the subcommand (`show-user-balances --config-dir x portfolio`, as the demo
- * runs it) belong to the root command; they count here too unless given again after it.
- */
-function inheritRootFlags(command: Command): void {
-  const root = command.parent;
-  if (!root) return;
-  for (const option of command.options) {
-    const key = option.attributeName();
-    const source = command.getOptionValueSource(key);
-    if (source === "cli" || source === "env") continue;
-    if (root.getOptionValueSource(key) === "cli") {
-      command.setOptionValueWithSource(key, root.getOptionValue(key), "cli");
-    }
-  }
-}
 
 /**
  * The portfolio has no row per broker account to say why one is missing: each failed fetch is
@@ -105,35 +95,27 @@ export function registerPortfolio(
   io: CliIo,
   setExitCode: (code: number) => void,
 ): Command {
-  // Root options would otherwise also be parsed after `portfolio` and shadow its own copies.
-  program.enablePositionalOptions();
   const portfolio = program
     .command("portfolio")
     .description("every asset across all accounts: amount, USD value, share, top holders")
     .addHelpText("after", PORTFOLIO_HELP);
-  addHistoryStoreFlags(
-    addFormatFlags(addRunFlags(portfolio)),
-    "do not record this run's live fetches in the history",
-  )
-    .option("-u, --user <id...>", "only these users (leaves the platform out)")
-    .option("-b, --broker <id...>", "only these brokers (ccxt ids)")
-    .option("--split-stablecoins", SPLIT_STABLECOINS_HELP)
-    .addOption(
+  addSplitStablecoinsFlag(addFormatFlags(addSelectionFlags(addRunFlags(portfolio))));
+  grouped(portfolio, HELP_GROUP.output, (c) =>
+    c.addOption(
       new Option("--top-holders <n>", "largest holders listed per asset, 0-100")
         .argParser(numberIn("--top-holders", 0, 100, { integer: true }))
         .default(3),
-    )
-    .option("--no-color", "no colour (also when stdout is not a terminal or NO_COLOR is set)")
-    .action(async (_options, command: Command) => {
-      setExitCode(await portfolioAction(command, io));
-    });
+    ),
+  );
+  addHistoryStoreFlags(addColorFlags(portfolio)).action(async (_options, command: Command) => {
+    setExitCode(await portfolioAction(command, io));
+  });
   return portfolio;
 }
 
 export async function portfolioAction(command: Command, io: CliIo): Promise<number> {
-  inheritRootFlags(command);
   const flags = command.opts<PortfolioFlags>();
-  const format = outputFormat(command, flags);
+  const format = outputFormat(flags);
   if (typeof format !== "string") {
     warn(io, `show-user-balances: ${format.error}`);
     warn(io, `  fix: ${format.hint}`);
@@ -146,6 +128,8 @@ export async function portfolioAction(command: Command, io: CliIo): Promise<numb
   if (badDir !== null) return badDir;
   const loaded = await loadConfigFor(io, loadOptions(flags));
   if (typeof loaded === "number") return loaded;
+  const unsettled = applySettings(command, flags, loaded.settings, io);
+  if (unsettled !== null) return unsettled;
   const { config, code: emptyCode } = await configToShow(io, loaded, loadOptions(flags));
   const typo = checkFilters(io, config, {
     users: flags.user,
@@ -192,7 +176,9 @@ export async function portfolioAction(command: Command, io: CliIo): Promise<numb
         io.stdout.write(render.renderPortfolioCsv(portfolio));
       } else {
         const palette = await loadPalette(useColor(io, flags.color, false));
-        io.stdout.write(render.renderPortfolio(portfolio, { palette }));
+        io.stdout.write(
+          render.renderPortfolio(portfolio, { palette, width: terminalWidth(io.stdout) }),
+        );
       }
     }
     if (

@@ -10,10 +10,12 @@ import { toJsonDocument } from "../render/json.js";
 import { stringifyJson } from "../render/json-text.js";
 import { safeText } from "../render/sanitize.js";
 import { loadPalette } from "../render/style.js";
+import { terminalWidth } from "../render/width.js";
 import type { BrokerRow, Report, ReportAccount } from "../report/model.js";
 import { runReport } from "../run.js";
 import {
   type CliIo,
+  type ColorWhen,
   checkFilters,
   configToShow,
   EXIT,
@@ -26,27 +28,33 @@ import {
   createMonitor,
   type MonitorFlags,
   monitorUsageError,
-  REDRAW,
+  openWatchScreen,
+  type WatchScreen,
   watchLoop,
 } from "./monitor.js";
 import {
+  addColorFlags,
   addFormatFlags,
   addRunFlags,
+  addSelectionFlags,
+  addSplitStablecoinsFlag,
   checkRunDirectories,
+  grouped,
+  HELP_GROUP,
   loadOptions,
   type OutputFormat,
   openRunStore,
   outputFormat,
   type RunFlags,
   runOptions,
-  SPLIT_STABLECOINS_HELP,
   withStore,
 } from "./options.js";
+import { applySettings } from "./settings-defaults.js";
 
 interface ReportFlags extends RunFlags, MonitorFlags {
   /** Set for --json and --format json alike (see outputFormat). */
   json?: boolean;
-  format: OutputFormat;
+  format?: OutputFormat;
   portfolio?: boolean;
   splitStablecoins?: boolean;
   status?: boolean;
@@ -55,7 +63,7 @@ interface ReportFlags extends RunFlags, MonitorFlags {
   broker?: string[];
   sort: "name" | "total";
   explainCredentials?: boolean;
-  color: boolean;
+  color: ColorWhen | false;
 }
 
 export const REPORT_HELP = `
@@ -69,15 +77,24 @@ Examples:
   $ show-user-balances --format csv --assets        # one CSV line per account, broker and asset
   $ show-user-balances portfolio                    # every asset held, its value and share
   $ show-user-balances --json --portfolio | jq '.portfolio.assets[0]'
-  */5 * * * * cd /srv/platform && show-user-balances --json | jq -c . >> balances.ndjson 2>> balances.err
-  */5 * * * * cd /srv/platform && show-user-balances --alert-low 100 --alert-drop 20 --notify https://hooks.example.com/x > /dev/null
+  */5 * * * * cd /srv/platform && /usr/local/bin/show-user-balances --json 2>> balances.err | jq -c . >> balances.ndjson
+  */5 * * * * cd /srv/platform && /usr/local/bin/show-user-balances --alert-low 100 --alert-drop 20 > /dev/null
+      (cron's PATH is short: give the full path, see \`npm prefix -g\`; the webhook URL in .env as
+      SHOW_USER_BALANCES_NOTIFY_URL, out of ps and crontab)
   $ show-user-balances history --user alice --since 7d   # recorded figures and their change
   $ show-user-balances --watch 60 --json >> balances.ndjson  # one JSON line a minute until Ctrl-C
 
+Flags of the report (--config-dir, --json, --user, ...) go before or after a subcommand:
+--config-dir x serve is serve --config-dir x. List flags take a,b or a b (-u alice,bob).
+
 Environment:
   .env in the working directory is loaded first (never overriding set variables).
-  <BROKER>_API_URL points a broker at another origin (proxy, emulator). NO_COLOR disables colour.
+  <BROKER>_API_URL points a broker at another origin (proxy, emulator).
+  --color auto (the default) honours NO_COLOR, then FORCE_COLOR, then TERM=dumb.
+  COLUMNS is the width the table fits when stdout is not a terminal (default 80).
+  SHOW_USER_BALANCES_NOTIFY_URL is the --notify webhook (kept out of ps); the flag wins over it.
   SHOW_USER_BALANCES_NOTIFY_AUTHORIZATION is sent as the --notify webhook's Authorization header.
+  config/settings.json holds defaults for the flags (config/settings.example.json lists them).
 
 Exit codes:
   0  every broker with credentials answered
@@ -86,8 +103,13 @@ Exit codes:
   3  the report was printed, but at least one broker failed
   4  the report was printed and at least one alert fired (3 and 2 win over 4)`;
 
+const accountsOf = (config: LoadedConfig) => [
+  ...(config.platform ? [config.platform] : []),
+  ...config.users,
+];
+
 function explainCredentials(config: LoadedConfig): string {
-  const accounts = [...(config.platform ? [config.platform] : []), ...config.users];
+  const accounts = accountsOf(config);
   const lines: string[] = [];
   for (const account of accounts) {
     for (const broker of account.brokers) {
@@ -104,6 +126,25 @@ function explainCredentials(config: LoadedConfig): string {
   return `${lines.join("\n")}\n`;
 }
 
+/**
+ * --explain-credentials --json: per account and broker, the variable names (or config fields)
+ * looked up in order and the one used, or null when none was found. Names only, never values.
+ */
+function explainCredentialsJson(config: LoadedConfig): string {
+  const credentials = accountsOf(config).flatMap((account) =>
+    account.brokers.map((broker) => ({
+      account: account.kind,
+      user: account.kind === "user" ? account.id : null,
+      broker: broker.broker,
+      found: broker.credentialsExplain.used !== null,
+      source: broker.credentialsExplain.source,
+      used: broker.credentialsExplain.used,
+      tried: broker.credentialsExplain.tried,
+    })),
+  );
+  return `${stringifyJson({ credentials }, 2)}\n`;
+}
+
 /** The credential variable (or config location) behind a row, for the status view. */
 function credentialsColumn(config: LoadedConfig) {
   return (account: ReportAccount, row: BrokerRow) => {
@@ -115,28 +156,31 @@ function credentialsColumn(config: LoadedConfig) {
 
 /** Adds the report's own flags to the root command (the report is the default command). */
 export function addReportFlags(command: Command): Command {
-  addFormatFlags(addRunFlags(command))
-    .option("--status", "show the detailed connection view per account and broker")
-    .option(
-      "--assets",
-      "add the per-asset breakdown (JSON: the `assets` field; CSV: one line per asset)",
-    )
-    .option(
-      "--portfolio",
-      "add the portfolio: every asset across all accounts, its value and share (JSON: the `portfolio` field; CSV: one line per asset)",
-    )
-    .option("--split-stablecoins", SPLIT_STABLECOINS_HELP)
-    .option("-u, --user <id...>", "only these users")
-    .option("-b, --broker <id...>", "only these brokers (ccxt ids)")
-    .addOption(
-      new Option("--sort <order>", "order of users").choices(["name", "total"]).default("name"),
-    )
-    .option(
-      "--explain-credentials",
-      "print which credential variables were tried per account (never values)",
-    )
-    .option("--no-color", "no colour (also when stdout is not a terminal or NO_COLOR is set)");
-  return addMonitorFlags(command);
+  addFormatFlags(addSelectionFlags(addRunFlags(command)));
+  grouped(command, HELP_GROUP.output, (c) =>
+    c
+      .option("--status", "show the detailed connection view per account and broker")
+      .option(
+        "--assets",
+        "add the per-asset breakdown (JSON: the `assets` field; CSV: one line per asset)",
+      )
+      .option(
+        "--portfolio",
+        "add the portfolio: every asset across all accounts, its value and share (JSON: the `portfolio` field; CSV: one line per asset)",
+      ),
+  );
+  addSplitStablecoinsFlag(command);
+  grouped(command, HELP_GROUP.output, (c) =>
+    c
+      .addOption(
+        new Option("--sort <order>", "order of users").choices(["name", "total"]).default("name"),
+      )
+      .option(
+        "--explain-credentials",
+        "print the credential variables looked up per account, found or not (never values); with --json as a JSON document",
+      ),
+  );
+  return addMonitorFlags(addColorFlags(command));
 }
 
 /** The portfolio of a report, with the config's stablecoins (loaded only when asked for). */
@@ -158,6 +202,7 @@ async function renderReport(
   flags: ReportFlags,
   config: LoadedConfig,
   color: boolean,
+  width: number,
 ): Promise<string> {
   if (flags.json) {
     const portfolio = flags.portfolio ? await portfolioOf(report, flags, config) : null;
@@ -183,25 +228,32 @@ async function renderReport(
   let portfolio = "";
   if (flags.portfolio) {
     const { renderPortfolio } = await import("../render/portfolio.js");
-    portfolio = `\n${renderPortfolio(await portfolioOf(report, flags, config), { palette })}`;
+    const shown = await portfolioOf(report, flags, config);
+    portfolio = `\n${renderPortfolio(shown, { palette, width })}`;
   }
   const grids = flags.status || flags.assets ? await import("../render/status.js") : null;
   if (grids && flags.status) {
     return (
-      grids.renderStatus(report, { palette, credentials: credentialsColumn(config) }) +
+      grids.renderStatus(report, { palette, width, credentials: credentialsColumn(config) }) +
       portfolio +
       tail
     );
   }
   const { renderTable } = await import("../render/table.js");
-  const assets = grids && flags.assets ? `\n${grids.renderAssets(report, { palette })}` : "";
-  return renderTable(report, { palette }) + assets + portfolio + tail;
+  const assets = grids && flags.assets ? `\n${grids.renderAssets(report, { palette, width })}` : "";
+  return renderTable(report, { palette, width }) + assets + portfolio + tail;
 }
 
 /** Output flags that cannot go together: a usage error (exit 2), or null. */
-function formatUsageError(command: Command, flags: ReportFlags) {
-  const format = outputFormat(command, flags);
+function formatUsageError(flags: ReportFlags) {
+  const format = outputFormat(flags);
   if (typeof format !== "string") return format;
+  if (format === "csv" && flags.explainCredentials) {
+    return {
+      error: "--explain-credentials prints text or one JSON document, not CSV",
+      hint: "drop --format csv, or use --json",
+    };
+  }
   if (format === "csv" && flags.watch !== undefined) {
     return {
       error: "--watch prints tables or JSON lines, not CSV (one CSV document has one header)",
@@ -217,10 +269,29 @@ function formatUsageError(command: Command, flags: ReportFlags) {
   return null;
 }
 
+/**
+ * A list flag takes every word after it, so in `--user alice portfolio` the subcommand became a
+ * user id and the report ran instead: a usage error with the fix, not a "no such user".
+ */
+function swallowedCommand(command: Command, flags: ReportFlags) {
+  const names = new Set(command.commands.map((sub) => sub.name()));
+  for (const [flag, ids] of [
+    ["--user", flags.user],
+    ["--broker", flags.broker],
+  ] as const) {
+    const name = ids?.find((id) => names.has(id));
+    if (name === undefined) continue;
+    return {
+      error: `${flag} took '${name}' as an id: a list flag takes every word after it`,
+      hint: `put '${name}' first (${name} ${flag} ...), or write ${flag}=a,b before it`,
+    };
+  }
+  return null;
+}
+
 /** The guide's "Balance shows $0.00" answer, on stderr: which accounts lack keys, and how to look. */
 function hintMissingCredentials(io: CliIo, config: LoadedConfig): void {
-  const accounts = [...(config.platform ? [config.platform] : []), ...config.users];
-  const missing = accounts
+  const missing = accountsOf(config)
     .filter((account) => account.enabled)
     .flatMap((account) => account.brokers.filter((b) => b.enabled && !b.credentials)).length;
   if (missing === 0) return;
@@ -237,14 +308,15 @@ function reportHistoryError(io: CliIo, error: HistoryError): number {
 
 export async function reportAction(command: Command, io: CliIo): Promise<number> {
   const given = command.opts<ReportFlags>();
-  const usage = formatUsageError(command, given) ?? monitorUsageError(given);
+  const usage =
+    swallowedCommand(command, given) ?? formatUsageError(given) ?? monitorUsageError(given);
   if (usage) {
     warn(io, `show-user-balances: ${usage.error}`);
     if (usage.hint) warn(io, `  fix: ${usage.hint}`);
     return EXIT.config;
   }
   // --format json is --json from here on: one flag decides the JSON paths.
-  const flags: ReportFlags = { ...given, json: outputFormat(command, given) === "json" };
+  const flags: ReportFlags = { ...given, json: outputFormat(given) === "json" };
   const badDir = checkRunDirectories(io, flags, {
     cacheDir: defaultCacheDir(),
     ...(flags.history ? { stateDir: defaultStateDir() } : {}),
@@ -252,9 +324,11 @@ export async function reportAction(command: Command, io: CliIo): Promise<number>
   if (badDir !== null) return badDir;
   const loaded = await loadConfigFor(io, loadOptions(flags));
   if (typeof loaded === "number") return loaded;
+  const unsettled = applySettings(command, flags, loaded.settings, io);
+  if (unsettled !== null) return unsettled;
 
   if (flags.explainCredentials) {
-    io.stdout.write(explainCredentials(loaded));
+    io.stdout.write(flags.json ? explainCredentialsJson(loaded) : explainCredentials(loaded));
     return loaded.problems.length ? EXIT.config : EXIT.ok;
   }
   const { config, code: emptyCode } = await configToShow(io, loaded, loadOptions(flags));
@@ -269,15 +343,17 @@ export async function reportAction(command: Command, io: CliIo): Promise<number>
   const opened = await openRunStore(flags, config, options, io);
   if (typeof opened === "number") return opened;
   const monitor = createMonitor(flags, config, io);
-  if (flags.notify && !monitor.alerting) {
+  // A webhook set in the environment for every run is no mistake on a run without thresholds.
+  if (flags.notify && !monitor.alerting && command.getOptionValueSource("notify") !== "env") {
     warn(
       io,
       "warning: --notify has no threshold to watch: set --alert-low, --alert-drop or `alerts` in the config",
     );
   }
   const color = useColor(io, flags.color, flags.json || flags.format === "csv");
-  // In watch mode a terminal is redrawn in place; a pipe gets one report (or JSON line) after another.
-  const redraw = flags.watch && !flags.json && io.stdout.isTTY ? REDRAW : "";
+  // In watch mode a terminal is redrawn in place (openWatchScreen); a pipe gets one report (or
+  // JSON line) after another.
+  let screen: WatchScreen | null = null;
   const runWith = withStore(options, opened);
   let historyFailed = false;
   const once = async (): Promise<number> => {
@@ -296,10 +372,10 @@ export async function reportAction(command: Command, io: CliIo): Promise<number>
       alerts = null;
       failure = error;
     }
-    const separator = flags.watch && !flags.json && !redraw ? "\n" : "";
-    io.stdout.write(
-      redraw + (await renderReport(report, alerts, flags, config, color)) + separator,
-    );
+    const width = terminalWidth(io.stdout);
+    const text = await renderReport(report, alerts, flags, config, color, width);
+    if (screen) screen.draw(text);
+    else io.stdout.write(text + (flags.watch && !flags.json ? "\n" : ""));
     // CSV has no room for them: alerts go to stderr (and still to --notify and exit code 4).
     if (flags.format === "csv" && !flags.json && alerts?.length)
       io.stderr.write(renderAlerts(alerts));
@@ -326,10 +402,15 @@ export async function reportAction(command: Command, io: CliIo): Promise<number>
     }
     // A watch whose alerts cannot work stops at once rather than run on without them.
     let code: number = EXIT.ok;
-    await watchLoop(flags.watch * 1000, async () => {
-      code = await once();
-      return !historyFailed;
-    });
+    if (!flags.json && io.stdout.isTTY) screen = openWatchScreen(io.stdout);
+    await watchLoop(
+      flags.watch * 1000,
+      async () => {
+        code = await once();
+        return !historyFailed;
+      },
+      () => screen?.close(),
+    );
     return historyFailed ? code : EXIT.ok;
   } finally {
     monitor.close();

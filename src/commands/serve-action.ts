@@ -25,6 +25,7 @@ import {
   withStore,
 } from "./options.js";
 import { type ServeFlags, TOKEN_ENV } from "./serve.js";
+import { applySettings } from "./settings-defaults.js";
 
 function waitForSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
@@ -60,6 +61,9 @@ export async function serveAction(command: Command, io: CliIo): Promise<number> 
   if (badDir !== null) return badDir;
   const loaded = await loadConfigFor(io, loadOptions(runFlags));
   if (typeof loaded === "number") return loaded;
+  const unsettled = applySettings(command, flags, loaded.settings, io);
+  if (unsettled !== null) return unsettled;
+  Object.assign(runFlags, { ...flags, refresh: false });
   // A server with no account at all would show an empty page forever: refuse to start (exit 2).
   const { config, code } = await configToShow(io, loaded, loadOptions(runFlags));
   if (code !== null) return code;

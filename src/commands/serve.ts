@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { CliIo } from "./context.js";
 import { addHistoryStoreFlags } from "./monitor.js";
-import { addRunFlags, numberIn, type RunFlags } from "./options.js";
+import { addRunFlags, grouped, numberIn, type RunFlags } from "./options.js";
 
 export const TOKEN_ENV = "SHOW_USER_BALANCES_TOKEN";
 
@@ -55,30 +55,34 @@ const port = (value: string): number => {
  * interval here), so config, cache and Kraken settings mean the same in both.
  */
 export function registerServe(program: Command, io: CliIo, setExitCode: (code: number) => void) {
-  // Root options would otherwise also be parsed after `serve` and shadow its own copies.
-  program.enablePositionalOptions();
   const serve = program
     .command("serve")
     .description("serve the balances as a web dashboard and a JSON API")
     .addHelpText("after", SERVE_HELP);
-  addRunFlags(serve, { refresh: false })
-    .option("--host <host>", "interface to bind (anything but loopback needs a token)", "127.0.0.1")
-    .option("--port <port>", "port (0: any free port; the URL is printed)", port, 8787)
-    .option(
-      "--refresh <seconds>",
-      "page refresh interval, 1-86400 s",
-      numberIn("--refresh", 1, 86_400, { unit: "seconds" }),
-      30,
-    )
-    .option(
-      "--poll <seconds>",
-      "also refresh in the background every so often (60-86400 s), so /metrics and the history stay current with no page open; off by default",
-      numberIn("--poll", 60, 86_400, { unit: "seconds" }),
-    )
-    .addOption(
-      new Option("--token <token>", "access token for every route but /healthz").env(TOKEN_ENV),
-    );
-  addHistoryStoreFlags(serve, "record nothing (the charts then show what other runs record)");
+  grouped(addRunFlags(serve, { refresh: false }), "Server:", (c) =>
+    c
+      .option(
+        "--host <host>",
+        "interface to bind (anything but loopback needs a token)",
+        "127.0.0.1",
+      )
+      .option("--port <port>", "port (0: any free port; the URL is printed)", port, 8787)
+      .option(
+        "--refresh <seconds>",
+        "page refresh interval, 1-86400 s",
+        numberIn("--refresh", 1, 86_400, { unit: "seconds" }),
+        30,
+      )
+      .option(
+        "--poll <seconds>",
+        "also refresh in the background every so often (60-86400 s), so /metrics and the history stay current with no page open; off by default",
+        numberIn("--poll", 60, 86_400, { unit: "seconds" }),
+      )
+      .addOption(
+        new Option("--token <token>", "access token for every route but /healthz").env(TOKEN_ENV),
+      ),
+  );
+  addHistoryStoreFlags(serve);
   serve.action(async (_options, command: Command) => {
     const { serveAction } = await import("./serve-action.js");
     setExitCode(await serveAction(command, io));

@@ -1,3 +1,4 @@
+export { isHttpUrl, SETTING_BOUNDS, USER_ID_PATTERN } from "./bounds.js";
 export { NON_CCXT_BROKERS } from "./broker-ids.js";
 export type { Env } from "./env.js";
 export {
@@ -21,7 +22,7 @@ export { ConfigError, formatProblem, formatWarning } from "./errors.js";
 export { MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH } from "./files.js";
 export type { LoadConfigOptions, LoadedConfig } from "./load.js";
 export { loadConfig } from "./load.js";
-export * from "./schemas.js";
+export type * from "./schemas.js";
 export type {
   AccountConfig,
   BrokerAccountConfig,

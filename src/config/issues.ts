@@ -1,6 +1,7 @@
 /** zod issues as ConfigProblems: one per issue, with its field path and a fix. */
-import type { z } from "zod";
+
 import type { ConfigProblem } from "./errors.js";
+import type * as z from "./zod.js";
 
 /** `brokers`, `[0]`, `credentials` -> `brokers[0].credentials`; an empty prefix is the file root. */
 export function joinField(prefix: string, rest: string | readonly PropertyKey[]): string {

@@ -8,9 +8,15 @@
 import type { Dirent } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { basename, join } from "node:path";
-import type { z } from "zod";
+import { isHttpUrl, NOTIFY_URL_ENV, USER_ID_PATTERN } from "./bounds.js";
 import { unknownBrokerSuggestions } from "./broker-ids.js";
-import { credentialFault, FIELD_LABELS, normalizeSecret } from "./credential-checks.js";
+import {
+  type CheckDepth,
+  credentialFault,
+  FIELD_LABELS,
+  needsKeyParse,
+  normalizeSecret,
+} from "./credential-checks.js";
 import type { CredentialNames, Env } from "./env.js";
 import {
   applyDotEnv,
@@ -24,20 +30,20 @@ import {
 } from "./env.js";
 import type { ConfigProblem, ConfigWarning } from "./errors.js";
 import { ConfigError } from "./errors.js";
+import { fastPlatformFile, fastUserFile } from "./fast-parse.js";
 import { type FileRead, MAX_CONFIG_DEPTH, nestedDeeperThan, readConfigText } from "./files.js";
 import { issueMessages, joinField, zodProblems } from "./issues.js";
 import { parseJson } from "./json.js";
 import { resolveSandbox, type SandboxDecision } from "./sandbox.js";
-import type { AlertThresholds, BrokerEntry, Settings } from "./schemas.js";
-import {
-  isHttpUrl,
-  LegacyUserFileSchema,
-  LegacyUserListEntrySchema,
-  PlatformFileSchema,
-  SettingsFileSchema,
-  UserFileSchema,
-  UserIdSchema,
-  YamlUserFileSchema,
+import type {
+  AlertThresholds,
+  BrokerEntry,
+  LegacyUserFile,
+  LegacyUserListEntry,
+  PlatformFile,
+  Settings,
+  UserFile,
+  YamlUserFile,
 } from "./schemas.js";
 import type {
   AccountConfig,
@@ -101,6 +107,15 @@ interface UserContribution {
   alerts?: AlertThresholds;
 }
 
+/** The file forms `Loader.parse` reads, by name. */
+interface FileForms {
+  user: UserFile;
+  platform: PlatformFile;
+  legacyUser: LegacyUserFile;
+  legacyListEntry: LegacyUserListEntry;
+  yamlUser: YamlUserFile;
+}
+
 class Loader {
   readonly problems: ConfigProblem[] = [];
   readonly warnings: ConfigWarning[] = [];
@@ -109,6 +124,10 @@ class Loader {
   private readonly reported = new Set<string>();
   /** Where each active broker id is written, to check it against ccxt once loading is done. */
   private readonly brokerUses: Array<{ broker: string; file: string; field: string }> = [];
+  /** Files read without zod (fast-parse.ts), by their parsed value. */
+  private readonly fastParsed = new WeakMap<object, UserFile | PlatformFile>();
+  /** zod and the schemas, loaded for the first file the zod-free reading does not take. */
+  private schemas: typeof import("./schemas.js") | undefined;
 
   constructor(
     readonly env: Env,
@@ -162,7 +181,11 @@ class Loader {
    * Parsed JSON or YAML (by extension), or undefined after recording why not. `pending` is the
    * file's read already under way, so files can be read in parallel yet reported in order.
    */
-  async readConfigFile(file: string, pending?: Promise<FileRead>): Promise<unknown> {
+  async readConfigFile(
+    file: string,
+    pending?: Promise<FileRead>,
+    form?: "user" | "platform",
+  ): Promise<unknown> {
     const read = await this.readText(file, true, pending);
     if (!read) return undefined;
     const { text, mode } = read;
@@ -194,10 +217,24 @@ class Loader {
       this.warnings.push({
         code: "insecure_permissions",
         file,
-        message: `holds literal credentials and is readable by others (mode ${octal(mode)}); run chmod 600 ${file}, or use \${VAR} references`,
+        message:
+          basename(file) === "settings.json"
+            ? `holds the webhook URL (a secret) and is readable by others (mode ${octal(mode)}); run chmod 600 ${file}, or set ${NOTIFY_URL_ENV} instead`
+            : `holds literal credentials and is readable by others (mode ${octal(mode)}); run chmod 600 ${file}, or use \${VAR} references`,
       });
     }
-    return parsed.value;
+    const value = parsed.value;
+    const fast =
+      form === undefined || yaml || !isObject(value)
+        ? undefined
+        : form === "platform"
+          ? fastPlatformFile(value)
+          : "brokers" in value
+            ? fastUserFile(value)
+            : undefined;
+    if (fast && isObject(value)) this.fastParsed.set(value, fast);
+    else this.schemas ??= await import("./schemas.js");
+    return value;
   }
 
   private tooDeep(file: string, where: string): void {
@@ -210,14 +247,28 @@ class Loader {
     });
   }
 
-  parse<T extends z.ZodType>(
-    schema: T,
+  /**
+   * A file's value in one of the forms, or undefined after recording what is wrong with it.
+   * What the zod-free reading took (readConfigFile) is served from there; the rest goes to zod.
+   */
+  parse<K extends keyof FileForms>(
+    form: K,
     value: unknown,
     file: string,
     prefix = "",
-  ): z.output<T> | undefined {
+  ): FileForms[K] | undefined {
+    const fast = isObject(value) ? this.fastParsed.get(value) : undefined;
+    if (fast && (form === "user" || form === "platform")) return fast as FileForms[K];
+    if (!this.schemas) throw new Error(`config schemas not loaded for ${file}`);
+    const schema = {
+      user: this.schemas.UserFileSchema,
+      platform: this.schemas.PlatformFileSchema,
+      legacyUser: this.schemas.LegacyUserFileSchema,
+      legacyListEntry: this.schemas.LegacyUserListEntrySchema,
+      yamlUser: this.schemas.YamlUserFileSchema,
+    }[form];
     const result = schema.safeParse(value, { error: issueMessages });
-    if (result.success) return result.data;
+    if (result.success) return result.data as FileForms[K];
     this.problems.push(...zodProblems(result.error, file, prefix));
     return undefined;
   }
@@ -244,7 +295,7 @@ class Loader {
     if (Array.isArray(value)) {
       const out: UserContribution[] = [];
       value.forEach((element, i) => {
-        const data = this.parse(LegacyUserListEntrySchema, element, file, `[${i}]`);
+        const data = this.parse("legacyListEntry", element, file, `[${i}]`);
         if (!data) return;
         out.push({
           userId: data.user_id,
@@ -257,7 +308,7 @@ class Loader {
       return out;
     }
     if (isObject(value) && !("brokers" in value) && ("broker" in value || "broker_type" in value)) {
-      const data = this.parse(LegacyUserFileSchema, value, file);
+      const data = this.parse("legacyUser", value, file);
       if (!data) return [];
       const userId = data.user_id ?? fileStem(file);
       if (data.user_id === undefined && !this.validFileNameId(file, true)) return [];
@@ -278,7 +329,7 @@ class Loader {
         },
       ];
     }
-    const data = this.parse(UserFileSchema, value, file);
+    const data = this.parse("user", value, file);
     if (!data) return [];
     return [
       {
@@ -295,7 +346,7 @@ class Loader {
   /** The original's YAML file: one user (named by the file) on one broker. */
   private yamlContribution(value: Record<string, unknown>, file: string): UserContribution[] {
     if (!this.validFileNameId(file, false)) return [];
-    const data = this.parse(YamlUserFileSchema, value, file);
+    const data = this.parse("yamlUser", value, file);
     if (!data) return [];
     const entry: BrokerEntry = { broker: data.broker, enabled: data.enabled };
     if (data.paper !== undefined) entry.paper = data.paper;
@@ -311,7 +362,7 @@ class Loader {
   /** Whether the file name is a usable user id; records a problem when not. */
   private validFileNameId(file: string, userIdField: boolean): boolean {
     const fromName = fileStem(file);
-    if (UserIdSchema.safeParse(fromName).success) return true;
+    if (USER_ID_PATTERN.test(fromName)) return true;
     this.problems.push({
       code: "invalid_field",
       file,
@@ -381,6 +432,7 @@ class Loader {
     let credentials: Credentials | null = null;
     let explain: CredentialsExplain = { source: "none", tried: [], used: null };
     let credentialProblem: string | null = null;
+    let keyCheck: (() => string | null) | undefined;
     if (active) {
       this.brokerUses.push({
         broker: entry.broker,
@@ -393,10 +445,14 @@ class Loader {
       credentials = this.expandCredentials(entry.credentials, ref);
       explain = { source: "config", tried: [location], used: credentials ? location : null };
       if (credentials) {
-        credentialProblem = this.checkCredentials(entry.broker, credentials, (key) => {
-          const field = credentialField(ref, key);
-          return { file, field, where: `${file} (${field})` };
-        });
+        ({ credentialProblem, keyCheck } = this.checkCredentials(
+          entry.broker,
+          credentials,
+          (key) => {
+            const field = credentialField(ref, key);
+            return { file, field, where: `${file} (${field})` };
+          },
+        ));
       }
     } else if (active) {
       const found = lookupEnvCredentials(
@@ -411,10 +467,14 @@ class Loader {
       if (credentials && names) {
         if (found.shadowed.length > 0)
           this.warnShadowed(kind, id, entry.broker, names, found.shadowed);
-        credentialProblem = this.checkCredentials(entry.broker, credentials, (key) => {
-          const name = names[key] ?? `${names.apiKey.replace(/_API_KEY$/, "")}_PASSPHRASE`;
-          return { file: this.envSource(name), field: name, where: name };
-        });
+        ({ credentialProblem, keyCheck } = this.checkCredentials(
+          entry.broker,
+          credentials,
+          (key) => {
+            const name = names[key] ?? `${names.apiKey.replace(/_API_KEY$/, "")}_PASSPHRASE`;
+            return { file: this.envSource(name), field: name, where: name };
+          },
+        ));
       }
     }
     const sandbox = this.sandbox(ref, kind, id, active ? credentials : null, active);
@@ -425,6 +485,7 @@ class Loader {
       credentials,
       credentialsExplain: explain,
       credentialProblem,
+      ...(keyCheck ? { keyCheck } : {}),
       sandbox: sandbox.sandbox,
       sandboxSource: sandbox.source,
       apiUrl,
@@ -434,24 +495,39 @@ class Loader {
     };
   }
 
-  /** A message for the report row when the credentials cannot work, plus a ConfigProblem. */
+  /**
+   * A message for the report row when the credentials cannot work, plus a ConfigProblem. Keys
+   * are checked for shape here; parsing one is left to `keyCheck`, run by the fetch that needs it.
+   */
   private checkCredentials(
     broker: string,
     credentials: Credentials,
     locate: (key: keyof Credentials) => { file: string; field: string; where: string },
-  ): string | null {
-    const fault = credentialFault(broker, credentials);
-    if (!fault) return null;
-    const { file, field, where } = locate(fault.field);
-    const label = FIELD_LABELS[fault.field];
-    this.problemOnce({
-      code: "unusable_credentials",
-      file,
-      field,
-      message: `the ${label} ${fault.reason}; the account is shown as a configuration error and ${broker} is not asked`,
-      hint: fault.hint,
-    });
-    return `the ${label} in ${where} ${fault.reason}`;
+  ): { credentialProblem: string | null; keyCheck?: () => string | null } {
+    const problem = (depth: CheckDepth): string | null => {
+      const fault = credentialFault(broker, credentials, depth);
+      if (!fault) return null;
+      const { file, field, where } = locate(fault.field);
+      const label = FIELD_LABELS[fault.field];
+      this.problemOnce({
+        code: "unusable_credentials",
+        file,
+        field,
+        message: `the ${label} ${fault.reason}; the account is shown as a configuration error and ${broker} is not asked`,
+        hint: fault.hint,
+      });
+      return `the ${label} in ${where} ${fault.reason}`;
+    };
+    const credentialProblem = problem("shape");
+    if (credentialProblem || !needsKeyParse(broker, credentials)) return { credentialProblem };
+    let checked: string | null | undefined;
+    return {
+      credentialProblem,
+      keyCheck: () => {
+        checked ??= problem("full");
+        return checked;
+      },
+    };
   }
 
   private warnShadowed(
@@ -660,10 +736,13 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
   const settingsValue = top?.some((d) => d.name === "settings.json")
     ? await loader.readConfigFile(settingsFile)
     : undefined;
-  const settings =
+  // zod only when there is a settings file to check.
+  const parsedSettings =
     settingsValue === undefined
-      ? {}
-      : (loader.parse(SettingsFileSchema, settingsValue, settingsFile) ?? {});
+      ? null
+      : (await import("./settings.js")).parseSettings(settingsValue, settingsFile);
+  loader.problems.push(...(parsedSettings?.problems ?? []));
+  const settings = parsedSettings?.settings ?? {};
   return {
     settings,
     configDir,
@@ -677,9 +756,9 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
 }
 
 async function loadPlatformFile(loader: Loader, file: string): Promise<AccountConfig | null> {
-  const value = await loader.readConfigFile(file);
+  const value = await loader.readConfigFile(file, undefined, "platform");
   if (value === undefined) return null;
-  const data = loader.parse(PlatformFileSchema, value, file);
+  const data = loader.parse("platform", value, file);
   if (!data) return null;
   const entries: EntryRef[] = [];
   data.brokers.forEach((entry, i) => {
@@ -718,7 +797,8 @@ async function loadUsers(
   const files = names.map((n) => join(usersDir, n));
   const reads = files.map((f) => readConfigText(f));
   const values: unknown[] = [];
-  for (const [i, file] of files.entries()) values.push(await loader.readConfigFile(file, reads[i]));
+  for (const [i, file] of files.entries())
+    values.push(await loader.readConfigFile(file, reads[i], "user"));
 
   interface Merged {
     id: string;
@@ -859,7 +939,8 @@ function legacyEntry(data: {
   return entry;
 }
 
-const SECRET_KEYS = new Set(["credentials", "api_key", "api_secret", "passphrase"]);
+/** Keys whose literal values are secrets (settings.json's webhook URL holds its token). */
+const SECRET_KEYS = new Set(["credentials", "api_key", "api_secret", "passphrase", "notify"]);
 
 /**
  * Whether any `credentials` object (or YAML api_key, api_secret, passphrase) in the file has a

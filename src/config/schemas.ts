@@ -2,11 +2,14 @@
  * The shapes of the files under the config dir. New-form files strip unknown keys; the original
  * system's forms (Legacy*) keep theirs, since fields such as copy_from_master are expected there.
  */
-import { z } from "zod";
-import { BrokerOptionsSchema } from "../brokers/types.js";
+
+import { BrokerOptionsSchema } from "../brokers/schemas.js";
+import { BOUNDED_FLAGS, isHttpUrl, SETTING_BOUNDS, USER_ID_PATTERN } from "./bounds.js";
 import { containsEnvRef } from "./env.js";
 
-export const USER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$/;
+export { isHttpUrl, SETTING_BOUNDS, USER_ID_PATTERN };
+
+import * as z from "./zod.js";
 
 export const UserIdSchema = z
   .string()
@@ -33,15 +36,6 @@ export const CredentialsSchema = z.object({
   password: CredentialValueSchema.optional(),
   uid: CredentialValueSchema.optional(),
 });
-
-export function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
-  } catch {
-    return false;
-  }
-}
 
 /** An http(s) URL, or a value with `${VAR}` references that is checked once expanded. */
 export const ApiUrlSchema = z
@@ -154,43 +148,83 @@ export type LegacyUserFile = z.infer<typeof LegacyUserFileSchema>;
 export type LegacyUserListEntry = z.infer<typeof LegacyUserListEntrySchema>;
 export type YamlUserFile = z.infer<typeof YamlUserFileSchema>;
 
-/**
- * The documented range of each run setting, shared by the command-line flags and settings.json
- * (README "Flags"): values outside it are refused with exit 2 instead of misbehaving (a timeout of
- * 1e308 timed every broker out; a watch interval past 2^31-1 ms made setTimeout fire at once).
- */
-export const SETTING_BOUNDS = {
-  timeoutSeconds: { min: 0.1, max: 600 },
-  retries: { min: 1, max: 10 },
-  concurrency: { min: 1, max: 1024 },
-  krakenSpacingMs: { min: 0, max: 60_000 },
-  krakenConcurrency: { min: 1, max: 64 },
-  cacheTtlSeconds: { min: 0, max: 30 * 86_400 },
-  staleMaxAgeSeconds: { min: 0, max: 365 * 86_400 },
-} as const;
-
-const bounded = (name: keyof typeof SETTING_BOUNDS, integer = false) => {
+const boundedNumber = (name: keyof typeof SETTING_BOUNDS, integer = false) => {
   const { min, max } = SETTING_BOUNDS[name];
-  const range = `must be ${integer ? "a whole number " : ""}from ${min} to ${max}`;
+  const range = `must be ${integer ? "a whole number " : ""}from ${min} to ${max} (the ${BOUNDED_FLAGS[name]} flag's range)`;
   const base = integer ? z.number().int(range) : z.number(range);
-  return base.min(min, range).max(max, range).optional();
+  return base.min(min, range).max(max, range);
 };
+const bounded = (name: keyof typeof SETTING_BOUNDS, integer = false) =>
+  boundedNumber(name, integer).optional();
+
+/** Dollars and cents, as --alert-low takes them: 0 to 15 digits, at most 2 decimals. */
+const UsdThresholdSchema = z
+  .number()
+  .refine(
+    (n) => /^\d{1,15}(\.\d{1,2})?$/.test(String(n)),
+    "must be a USD amount from 0 to 999999999999999.99 with at most 2 decimals (the --alert-low flag's range)",
+  );
 
 /**
- * `config/settings.json` (optional): defaults for the run, so cron lines stay short. A flag given
- * on the command line wins over the file. Strict, so a misspelt setting is reported, not ignored.
+ * A webhook URL: http(s), with no user:password@ (sent nowhere safe, shown in process lists).
+ * Messages never repeat the value: its path usually holds the webhook's secret.
  */
-export const SettingsFileSchema = z.strictObject({
-  valuation: z.enum(["cash", "total"]).optional(),
-  stablecoins: z.array(z.string().min(1)).optional(),
-  timeoutSeconds: bounded("timeoutSeconds"),
-  retries: bounded("retries", true),
-  concurrency: bounded("concurrency", true),
-  krakenSpacingMs: bounded("krakenSpacingMs", true),
-  krakenConcurrency: bounded("krakenConcurrency", true),
-  cacheTtlSeconds: bounded("cacheTtlSeconds"),
-  staleMaxAgeSeconds: bounded("staleMaxAgeSeconds"),
-  /** Shared store URL (redis:// or rediss://); the --store flag and SHOW_USER_BALANCES_STORE win. */
-  store: z.string().optional(),
-});
+export const WebhookUrlSchema = z.string().refine((v) => {
+  if (!isHttpUrl(v)) return false;
+  const url = new URL(v);
+  return url.username === "" && url.password === "";
+}, "must be an http(s) URL without user:password@ in it");
+
+/**
+ * `config/settings.json` (optional): defaults for the run, so cron lines stay short. Each field
+ * stands in for a flag's default (README "Settings"): a flag given on the command line wins, then
+ * its environment variable where it has one, then this file. Strict, so a misspelt setting is
+ * reported, not ignored.
+ */
+export const SettingsFileSchema = z
+  .strictObject({
+    valuation: z.enum(["cash", "total"]).optional(),
+    stablecoins: z.array(z.string().min(1)).optional(),
+    timeoutSeconds: bounded("timeoutSeconds"),
+    retries: bounded("retries", true),
+    concurrency: bounded("concurrency", true),
+    krakenSpacingMs: bounded("krakenSpacingMs", true),
+    krakenConcurrency: bounded("krakenConcurrency", true),
+    cache: z.boolean().optional(),
+    cacheDir: z.string().min(1).optional(),
+    cacheTtlSeconds: bounded("cacheTtlSeconds"),
+    staleMaxAgeSeconds: bounded("staleMaxAgeSeconds"),
+    /** Shared store URL (redis:// or rediss://); the --store flag and SHOW_USER_BALANCES_STORE win. */
+    store: z.string().optional(),
+    stateDir: z.string().min(1).optional(),
+    history: z.boolean().optional(),
+    historyRetentionSeconds: bounded("historyRetentionSeconds"),
+    alertLowUsd: UsdThresholdSchema.optional(),
+    alertDropPct: z
+      .number()
+      .gt(0, "must be above 0 and at most 100")
+      .max(100, "must be above 0 and at most 100")
+      .optional(),
+    dropWindowSeconds: bounded("dropWindowSeconds"),
+    /** "never": an alert that still holds is not sent again. */
+    renotifySeconds: z
+      .union([boundedNumber("renotifySeconds"), z.literal("never")], {
+        error: `must be "never" or a number from ${SETTING_BOUNDS.renotifySeconds.min} to ${SETTING_BOUNDS.renotifySeconds.max} (the --renotify flag's range)`,
+      })
+      .optional(),
+    /** The webhook; SHOW_USER_BALANCES_NOTIFY_URL and --notify win. */
+    notify: WebhookUrlSchema.optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (s.history !== false) return;
+    for (const key of ["alertLowUsd", "alertDropPct", "notify"] as const) {
+      if (s[key] !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: '"history": false turns alerts off (they compare against the history)',
+        });
+      }
+    }
+  });
 export type Settings = z.infer<typeof SettingsFileSchema>;

@@ -24,6 +24,12 @@ export interface BrokerAccountConfig {
    * engine reports such a row as config_error without a request. null when nothing is known wrong.
    */
   credentialProblem: string | null;
+  /**
+   * The part of the credential check that parses a key (Coinbase), left for the fetch to run
+   * before its first request: a run the cache serves never pays for it. Returns what
+   * `credentialProblem` would have said, or null.
+   */
+  keyCheck?: () => string | null;
   /** Alpaca paper, Binance testnet, OKX demo trading; false for live (and brokers without one). */
   sandbox: boolean;
   /**

@@ -61,6 +61,32 @@ interface Position {
   marketValue: string;
 }
 
+/**
+ * The clock's `timestamp` as Alpaca sends it: New York time with its offset and nanoseconds,
+ * `2023-11-22T08:07:57.654738097-05:00` (the answer recorded in ccxt's alpaca.fetchTime, which
+ * reads the offset from fixed positions, so an ISO "Z" time would be read hours off).
+ */
+function newYorkTimestamp(ms: number): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en-US", {
+      timeZone: "America/New_York",
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      timeZoneName: "longOffset",
+    })
+      .formatToParts(new Date(ms))
+      .map((part) => [part.type, part.value]),
+  );
+  const offset = String(parts.timeZoneName).replace("GMT", "") || "+00:00";
+  const nanoseconds = `${String(ms % 1000).padStart(3, "0")}000000`;
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}.${nanoseconds}${offset}`;
+}
+
 export class AlpacaAdapter implements ExchangeAdapter {
   readonly id = "alpaca" as const;
   private readonly assetIds = new Map<string, string>();
@@ -106,7 +132,7 @@ export class AlpacaAdapter implements ExchangeAdapter {
         return json(
           200,
           {
-            timestamp: new Date(req.now).toISOString(),
+            timestamp: newYorkTimestamp(req.now),
             is_open: false,
             next_open: new Date(req.now + 3_600_000).toISOString(),
             next_close: new Date(req.now + 7_200_000).toISOString(),

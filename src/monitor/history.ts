@@ -13,7 +13,7 @@ import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import type { AssetBalance } from "../brokers/types.js";
 import type { Cents } from "../money.js";
-import { loadSqlite, type SqliteDatabase } from "./sqlite.js";
+import { openSqlite, type SqliteDatabase } from "./sqlite.js";
 
 export const HISTORY_FILE = "history.sqlite";
 export const SCHEMA_VERSION = 2;
@@ -72,8 +72,9 @@ export class HistoryError extends Error {
 
 /**
  * Any failure to open or use the history file, as a HistoryError that names the file and the
- * fix: a corrupt file (move it aside), a directory that cannot be written, a missing native
- * SQLite module, another writer holding the file past the busy timeout.
+ * fix: a corrupt file (move it aside), a directory that cannot be written, no SQLite driver
+ * (Node.js 20 without the optional libsql package), another writer holding the file past the
+ * busy timeout.
  */
 export function historyError(error: unknown, file: string): HistoryError {
   if (error instanceof HistoryError) return error;
@@ -94,15 +95,11 @@ export function historyError(error: unknown, file: string): HistoryError {
       "run again; if it persists, look for a stuck show-user-balances process",
     );
   }
-  if (
-    code === "MODULE_NOT_FOUND" ||
-    code === "ERR_DLOPEN_FAILED" ||
-    /bindings file|better[-_]sqlite3|NODE_MODULE_VERSION/i.test(message)
-  ) {
+  if (code === "SQLITE_DRIVER_MISSING") {
     return new HistoryError(
       "no_sqlite",
-      `the SQLite module (better-sqlite3) did not load, so ${file} cannot be used (${message.split("\n")[0]})`,
-      "reinstall on this machine and Node.js version (npm ci, or npm rebuild better-sqlite3); --no-history runs without history and alerts",
+      `${message}, so ${file} cannot be used`,
+      "use Node.js 22.13 or later (node:sqlite is built in), or reinstall so the optional libsql package is present (npm ci; not --omit=optional); --no-history runs without history and alerts",
     );
   }
   return new HistoryError(
@@ -139,8 +136,8 @@ const MIGRATIONS: readonly string[] = [
      notified_at INTEGER NOT NULL,
      PRIMARY KEY (type, kind, account, broker)
    );`,
-  // 2: cents as decimal text. An INTEGER column turns a value past 2^63 into a REAL (and
-  // better-sqlite3 reads integers past 2^53 as inexact numbers); TEXT keeps every digit.
+  // 2: cents as decimal text. An INTEGER column turns a value past 2^63 into a REAL (and the
+  // drivers read integers past 2^53 as inexact numbers or refuse them); TEXT keeps every digit.
   `ALTER TABLE samples ADD COLUMN cents TEXT;
    UPDATE samples SET cents = CAST(usd_cents AS TEXT) WHERE usd_cents IS NOT NULL;`,
 ];
@@ -222,8 +219,7 @@ export class HistoryStore {
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       closeSync(openSync(file, "a", 0o600));
-      const Database = loadSqlite();
-      db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+      db = openSqlite(file);
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       db.pragma("journal_mode = WAL");
       // Under WAL, NORMAL never corrupts on a crash; a power cut may lose the last commit only.

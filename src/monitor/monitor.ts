@@ -10,7 +10,7 @@
  * kept in the same transaction, makes each transition fire once however many processes see it.
  *
  * The database is opened only when a run has something to record (a live or failed fetch) or
- * thresholds to evaluate: a plain run served wholly from the cache neither loads better-sqlite3
+ * thresholds to evaluate: a plain run served wholly from the cache neither loads the SQLite driver
  * nor touches the file.
  */
 import { join } from "node:path";

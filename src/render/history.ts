@@ -173,10 +173,8 @@ export interface IntervalView {
 const INTERVAL_WORDS: Record<IntervalName, string> = { "1h": "HOUR", "1d": "DAY", "1w": "WEEK" };
 
 /** "2026-11-01 23:55:00Z": UTC, with its zone, for the table. */
-export function utcText(ms: number, seconds = true): string {
-  const iso = new Date(ms).toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, seconds ? 19 : 16)}Z`;
-}
+export const utcText = (ms: number, seconds = true): string =>
+  formatGenerated(new Date(ms), seconds);
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;

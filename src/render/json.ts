@@ -30,6 +30,7 @@ function statusOf(row: BrokerRow) {
     environment: row.environment,
     unpriced: row.unpriced,
     ...(row.duplicateOf ? { duplicate_of: row.duplicateOf } : {}),
+    ...(row.retryAfter ? { remembered_failure: true, retry_after: row.retryAfter } : {}),
   };
 }
 

@@ -28,11 +28,12 @@ export function rowState(row: BrokerRow): BrokerRow["status"] | "disabled" {
   return row.enabled ? row.status : "disabled";
 }
 
-/** "2026-01-21 16:00:00" in local time, as the original report prints it. */
-export function formatGenerated(date: Date): string {
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return (
-    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
-    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`
-  );
+/**
+ * "2026-01-21 16:00:00Z". The one rule for times in text output: UTC, and the Z says so (the
+ * report, the status view, history, alerts, the portfolio); JSON and CSV carry ISO 8601 with Z.
+ * Local time without a zone was ambiguous across hosts and cron logs.
+ */
+export function formatGenerated(date: Date, seconds = true): string {
+  const iso = date.toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, seconds ? 19 : 16)}Z`;
 }

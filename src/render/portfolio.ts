@@ -2,13 +2,14 @@
  * The portfolio as text: a table for the terminal and CSV, one line per asset. Pure, like the
  * other renderers; cli-table3 is loaded only by whoever imports this module.
  */
-import Table from "cli-table3";
 import { centsToDecimal, formatUsd } from "../money.js";
 import type { Portfolio, PortfolioLine, PortfolioLineKind } from "../report/portfolio.js";
 import { toCsv } from "./csv.js";
+import { fitGrid } from "./grid.js";
 import { formatGenerated } from "./labels.js";
 import { safeText } from "./sanitize.js";
 import { type Palette, PLAIN } from "./style.js";
+import { wrapHanging } from "./width.js";
 
 const usd = (cents: bigint | null) => (cents === null ? "—" : formatUsd(cents));
 
@@ -45,16 +46,15 @@ function assetCell(line: PortfolioLine): string {
 /**
  * One row per asset, largest value first: amount, value, share of the total, how many broker
  * accounts hold it and the largest holders. Assets without a USD value come last, with their
- * amounts and no share; the totals line equals the report's total.
+ * amounts and no share; the totals line equals the report's total. To fit `width` the holders
+ * wrap, then the accounts column goes, then each asset becomes a record (see fitGrid).
  */
-export function renderPortfolio(p: Portfolio, options: { palette?: Palette } = {}): string {
+export function renderPortfolio(
+  p: Portfolio,
+  options: { palette?: Palette; width?: number } = {},
+): string {
   const c = options.palette ?? PLAIN;
-  const color = c !== PLAIN;
-  const table = new Table({
-    head: ["Asset", "Amount", "USD", "Share", "Accounts", "Top holders"],
-    colAligns: ["left", "right", "right", "right", "right", "left"],
-    style: { head: color ? ["bold"] : [], border: color ? ["grey"] : [], compact: true },
-  });
+  const rows: string[][] = [];
   for (const line of p.lines) {
     // An amount with no value of its own: no USD price, not cash in a cash valuation, or inside
     // a broker-stated equity (its own line).
@@ -63,7 +63,7 @@ export function renderPortfolio(p: Portfolio, options: { palette?: Palette } = {
       line.kind === "asset" && line.usdCents !== null && line.unvaluedAmount !== "0"
         ? `\n${c.dim(`${line.unvaluedAmount} ${why}`)}`
         : "";
-    table.push([
+    rows.push([
       line.kind === "asset" ? assetCell(line) : c.dim(assetCell(line)),
       `${line.amount ?? ""}${unvalued}`,
       line.usdCents === null ? (line.unpriced ? c.yellow("unpriced") : "—") : usd(line.usdCents),
@@ -72,23 +72,38 @@ export function renderPortfolio(p: Portfolio, options: { palette?: Palette } = {
       holders(line),
     ]);
   }
-  table.push([c.bold("TOTAL"), "", c.bold(formatUsd(p.totalCents)), "", "", ""]);
+  rows.push([c.bold("TOTAL"), "", c.bold(formatUsd(p.totalCents)), "", "", ""]);
+  const head = ["Asset", "Amount", "USD", "Share", "Accounts", "Top holders"];
+  const align: Array<"left" | "right"> = ["left", "right", "right", "right", "right", "left"];
+  const without = <T>(cells: T[]) => cells.filter((_, i) => i !== 4);
+  const table = fitGrid(
+    [
+      { head, rows, align, wrap: 5, wrapIndent: 2 },
+      {
+        head: without(head),
+        rows: rows.map(without),
+        align: without(align),
+        wrap: 4,
+        wrapIndent: 2,
+      },
+    ],
+    { palette: c, width: options.width, title: [0, 2, 3] },
+  );
+  const width = options.width ?? Number.POSITIVE_INFINITY;
   const accounts = (n: number) => `${n} broker account${n === 1 ? "" : "s"}`;
   const left: string[] = [];
   if (p.rows.unknown > 0) left.push(`${accounts(p.rows.unknown)} with no figure`);
   if (p.rows.duplicate > 0) left.push(`${accounts(p.rows.duplicate)} sharing another's key`);
   if (p.rows.disabled > 0) left.push(`${accounts(p.rows.disabled)} disabled`);
   const notes = p.lines.flatMap((line) =>
-    line.kind === "asset" ? [] : [`${SHORT[line.kind]}: ${MEANING[line.kind]}.\n`],
+    line.kind === "asset" ? [] : [`${SHORT[line.kind]}: ${MEANING[line.kind]}.`],
   );
-  if (left.length) {
-    notes.push(`Not included, as in the report's totals: ${left.join(", ")}.\n`);
-  }
+  if (left.length) notes.push(`Not included, as in the report's totals: ${left.join(", ")}.`);
   const merged = p.stablecoinsMerged ? "; stablecoins at par on the USD line" : "";
-  return (
-    `PORTFOLIO  ${formatGenerated(p.generatedAt)}  (${accounts(p.rows.counted)}${merged})\n` +
-    `${table.toString()}\n${notes.join("")}`
-  );
+  const title = `PORTFOLIO  ${formatGenerated(p.generatedAt)}  (${accounts(p.rows.counted)}${merged})`;
+  return [wrapHanging(title, width, 11), table, ...notes.map((note) => wrapHanging(note, width, 2))]
+    .map((part) => `${part}\n`)
+    .join("");
 }
 
 export const PORTFOLIO_CSV_HEADER = [

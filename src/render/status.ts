@@ -1,6 +1,6 @@
-import Table from "cli-table3";
 import { formatUsd } from "../money.js";
 import { type BrokerRow, isFailed, type Report, type ReportAccount } from "../report/model.js";
+import { fitGrid } from "./grid.js";
 import { formatAge, rowState, STATUS_LABELS } from "./labels.js";
 import { safeText } from "./sanitize.js";
 import { type Palette, PLAIN } from "./style.js";
@@ -10,26 +10,22 @@ export interface StatusOptions {
   palette?: Palette;
   /** Per account and broker: which credential variables were tried and which was used. */
   credentials?: (account: ReportAccount, row: BrokerRow) => string;
-}
-
-function grid(head: string[], c: Palette): Table.Table {
-  // cli-table3 styles its own head and borders; only when the caller asked for colour.
-  const color = c !== PLAIN;
-  return new Table({
-    head,
-    style: { head: color ? ["bold"] : [], border: color ? ["grey"] : [], compact: true },
-  });
+  /** Terminal columns to fit (see fitGrid); one unbounded grid when not given. */
+  width?: number;
 }
 
 /**
  * The detailed connection view (the original's get_all_balances_with_status): one line per
- * account and broker with its state, where the figure came from, when, and why it failed.
+ * account and broker with its state, where the figure came from, when, and why it failed. On a
+ * narrower terminal the source, time, credentials and detail share one wrapped column, and below
+ * that each broker account is a short record.
  */
 export function renderStatus(report: Report, options: StatusOptions = {}): string {
   const c = options.palette ?? PLAIN;
   const head = ["Account", "Broker", "State", "Balance", "Source", "Fetched", "Detail"];
   if (options.credentials) head.push("Credentials");
-  const table = grid(head, c);
+  const full: string[][] = [];
+  const compact: string[][] = [];
   const accounts = [...(report.platform ? [report.platform] : []), ...report.users];
   for (const account of accounts) {
     for (const row of account.rows) {
@@ -48,37 +44,50 @@ export function renderStatus(report: Report, options: StatusOptions = {}): strin
         row.usdCents === null && isFailed(row)
           ? `no figure (not in the totals)${message ? `: ${message}` : ""}`
           : message;
-      const cells = [
+      const source = `${row.source}${age}`;
+      const fetched =
+        row.fetchedAt === null ? "" : row.fetchedAt.replace("T", " ").replace(/\.\d+Z$/, "Z");
+      const credentials = options.credentials ? safeText(options.credentials(account, row)) : null;
+      const key = [
         safeText(account.kind === "platform" ? "platform" : account.id),
         // Which environment answered, when it is not the live one (Alpaca paper, testnets).
         safeText(row.environment === "live" ? row.broker : `${row.broker} (${row.environment})`),
         paint(STATUS_LABELS[state]),
         row.usdCents === null ? "—" : formatUsd(row.usdCents),
-        `${row.source}${age}`,
-        row.fetchedAt === null ? "" : row.fetchedAt.replace("T", " ").replace(/\.\d+Z$/, "Z"),
+      ];
+      full.push([...key, source, fetched, detail, ...(credentials === null ? [] : [credentials])]);
+      const lines = [
+        fetched ? `${source}, fetched ${fetched}` : source,
+        credentials === null ? "" : `credentials: ${credentials}`,
         detail,
       ];
-      if (options.credentials) cells.push(safeText(options.credentials(account, row)));
-      table.push(cells);
+      compact.push([...key, lines.filter(Boolean).join("\n")]);
     }
   }
-  return `${table.toString()}\n`;
+  const text = fitGrid(
+    [
+      { head, rows: full, wrap: 6 },
+      { head: [...head.slice(0, 4), "Detail"], rows: compact, wrap: 4, wrapIndent: 2 },
+    ],
+    { palette: c, width: options.width, title: [0, 1, 2, 3] },
+  );
+  return `${text}\n`;
 }
 
 /**
  * Per-asset breakdown (--assets): one table of every asset held, with its USD value ("—" for an
- * asset a cash valuation does not count).
+ * asset a cash valuation does not count). Fits `width` as renderStatus does.
  */
-export function renderAssets(report: Report, options: { palette?: Palette } = {}): string {
-  const table = grid(
-    ["Account", "Broker", "Asset", "Free", "Used", "Total", "USD"],
-    options.palette ?? PLAIN,
-  );
+export function renderAssets(
+  report: Report,
+  options: { palette?: Palette; width?: number } = {},
+): string {
+  const rows: string[][] = [];
   const accounts = [...(report.platform ? [report.platform] : []), ...report.users];
   for (const account of accounts) {
     for (const row of account.rows) {
       for (const [code, asset] of Object.entries(row.assets)) {
-        table.push([
+        rows.push([
           safeText(account.kind === "platform" ? "platform" : account.id),
           safeText(row.broker),
           safeText(code),
@@ -95,5 +104,16 @@ export function renderAssets(report: Report, options: { palette?: Palette } = {}
       }
     }
   }
-  return `${table.toString()}\n`;
+  const head = ["Account", "Broker", "Asset", "Free", "Used", "Total", "USD"];
+  // Narrower: free and used give way to the total (JSON and CSV keep all three).
+  const short = [0, 1, 2, 5, 6];
+  const pick = (cells: string[]) => short.map((i) => cells[i] ?? "");
+  const text = fitGrid(
+    [
+      { head, rows },
+      { head: pick(head), rows: rows.map(pick) },
+    ],
+    { palette: options.palette, width: options.width, title: [0, 1, 2] },
+  );
+  return `${text}\n`;
 }

@@ -1,5 +1,5 @@
 import type { BalanceFetcher } from "../brokers/fetch-account-balance.js";
-import type { AccountBalance } from "../brokers/types.js";
+import type { AccountBalance, BrokerAccountRequest } from "../brokers/types.js";
 import { cacheKey } from "../cache/balance-cache.js";
 import { type CachePolicy, type Figure, fetchThroughCache } from "../cache/cached-fetch.js";
 import type { BalanceStore } from "../cache/store.js";
@@ -13,8 +13,22 @@ import {
   type SortOrder,
 } from "./model.js";
 
+/** What fetching one configured broker account asks of the fetcher. */
+export function accountRequest(broker: BrokerAccountConfig): BrokerAccountRequest {
+  return {
+    broker: broker.broker,
+    credentials: broker.credentials,
+    credentialProblem: broker.credentialProblem,
+    keyCheck: broker.keyCheck,
+    apiUrl: broker.apiUrl,
+    sandbox: broker.sandbox,
+    options: broker.options,
+  };
+}
+
 export interface CollectOptions {
-  fetcher: BalanceFetcher;
+  /** What collecting needs of a BalanceFetcher (run.ts passes one that loads it on first use). */
+  fetcher: Pick<BalanceFetcher, "fetchAccountBalance" | "defaultValuation">;
   /** Concurrent fetches on brokers other than Kraken (Kraken is paced by its lane). */
   concurrency?: number;
   /** Only these user ids (the platform is left out when a user filter is given). */
@@ -113,15 +127,7 @@ export async function collectReport(
   );
   const fetchJob = async ({ account, broker }: Job): Promise<Figure> => {
     const brokerOptions = broker.options;
-    const fetchLive = () =>
-      options.fetcher.fetchAccountBalance({
-        broker: broker.broker,
-        credentials: broker.credentials,
-        credentialProblem: broker.credentialProblem,
-        apiUrl: broker.apiUrl,
-        sandbox: broker.sandbox,
-        options: brokerOptions,
-      });
+    const fetchLive = () => options.fetcher.fetchAccountBalance(accountRequest(broker));
     const key = broker.credentials
       ? cacheKey({
           account: `${account.kind}:${account.id}`,
@@ -174,6 +180,8 @@ export async function collectReport(
         ageSeconds: fetched.ageSeconds,
       };
       if (first) row.duplicateOf = accountLabel(first.account);
+      if (fetched.retryAfter !== undefined)
+        row.retryAfter = new Date(fetched.retryAfter).toISOString();
       return row;
     }),
   });

@@ -15,6 +15,11 @@ export interface BrokerRow extends AccountBalance {
   ageSeconds: number | null;
   /** Another account already reports this credential's balance: this row's figure is not summed. */
   duplicateOf?: string;
+  /**
+   * Set when the key's refusal (auth failed, permission denied) was remembered rather than asked
+   * again: the ISO time it will be asked again (the refusal's time plus the cache TTL).
+   */
+  retryAfter?: string;
 }
 
 export interface AccountInput {

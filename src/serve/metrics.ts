@@ -10,7 +10,8 @@
  * until the sample is written (`Number(centsToDecimal(cents))`). An unknown figure has no sample
  * at all, never a 0.
  */
-import { type BalanceStatus, BalanceStatusSchema } from "../brokers/types.js";
+import { BalanceStatusSchema } from "../brokers/schemas.js";
+import type { BalanceStatus } from "../brokers/types.js";
 import { type Cents, centsToDecimal } from "../money.js";
 import { rowState } from "../render/labels.js";
 import { safeText } from "../render/sanitize.js";

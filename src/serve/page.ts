@@ -1,3 +1,4 @@
+import { formatUsd } from "../money.js";
 import { formatAge, STATUS_LABELS } from "../render/labels.js";
 import { safeText } from "../render/sanitize.js";
 
@@ -25,14 +26,24 @@ export function pageHtml(refreshSeconds: number): string {
   <h1>User balances</h1>
   <p id="freshness" role="status" aria-live="polite">Loading…</p>
 </header>
-<form id="controls" class="controls" aria-label="Sort and filter">
-  <label>User <input id="filter-user" type="search" placeholder="id or name" autocomplete="off"></label>
-  <label>Broker <select id="filter-broker"><option value="">all brokers</option></select></label>
-  <label>Sort <select id="sort">
-    <option value="name">by id</option>
-    <option value="total">by total, highest first</option>
-    <option value="problems">problems first</option>
-  </select></label>
+<form id="controls" class="controls" aria-label="View, sort and filter">
+  <fieldset id="layout" class="toggle">
+    <legend>View</legend>
+    <label><input id="layout-cards" type="radio" name="layout" value="cards"> Cards</label>
+    <label><input id="layout-table" type="radio" name="layout" value="table"> Table</label>
+  </fieldset>
+  <span id="card-controls" class="group">
+    <label>User <input id="filter-user" type="search" placeholder="id or name" autocomplete="off"></label>
+    <label>Broker <select id="filter-broker"><option value="">all brokers</option></select></label>
+    <label>Sort <select id="sort">
+      <option value="name">by id</option>
+      <option value="total">by total, highest first</option>
+      <option value="problems">problems first</option>
+    </select></label>
+  </span>
+  <span id="table-controls" class="group" hidden>
+    <label>Filter <input id="table-filter" type="search" placeholder="user, broker or status" autocomplete="off"></label>
+  </span>
 </form>
 <p id="error" class="banner" role="alert" hidden></p>
 <section id="summary" class="summary" aria-label="Summary"></section>
@@ -54,7 +65,10 @@ export function pageHtml(refreshSeconds: number): string {
   <div id="portfolio-body"><p class="empty">Loading…</p></div>
 </section>
 </div>
-<main id="cards" class="cards"></main>
+<main>
+<div id="cards" class="cards"></div>
+<section id="table" class="table-wrap" aria-label="Users, one row each" hidden></section>
+</main>
 <noscript>This page needs JavaScript. The same figures are at /api/balances.</noscript>
 </body>
 </html>
@@ -83,6 +97,11 @@ h2 { font-size: 1.1rem; margin: 0; overflow-wrap: anywhere; }
 .controls { display: flex; flex-wrap: wrap; gap: .5rem 1rem; margin: .75rem 0; }
 .controls label { display: flex; align-items: center; gap: .4rem; }
 .controls input, .controls select { font: inherit; padding: .25rem .4rem; max-width: 14rem; }
+.controls .group { display: contents; }
+[hidden] { display: none !important; }
+.toggle { display: flex; align-items: center; gap: .75rem; border: 0; margin: 0; padding: 0; }
+.toggle legend { float: left; margin-right: .1rem; padding: 0; }
+.controls .toggle input { margin: 0; }
 .banner { border: 2px solid var(--fail); border-radius: 6px; padding: .5rem .75rem; background: var(--card); }
 .banner::before { content: "✗ "; color: var(--fail); font-weight: bold; }
 .summary { display: flex; flex-wrap: wrap; gap: .5rem; margin-bottom: .75rem; }
@@ -109,6 +128,27 @@ h2 { font-size: 1.1rem; margin: 0; overflow-wrap: anywhere; }
 .row.failed { border-left-color: var(--fail); } .row.failed .icon { color: var(--fail); }
 .row.muted { color: var(--muted); }
 .empty { color: var(--muted); }
+.table-wrap { overflow-x: auto; background: var(--card); border: 1px solid var(--line); border-radius: 8px; }
+.accounts { border-collapse: collapse; width: 100%; }
+.accounts caption { text-align: left; padding: .5rem .75rem; color: var(--muted); }
+.accounts th, .accounts td { padding: .3rem .6rem; border-top: 1px solid var(--line); text-align: left; vertical-align: top; }
+.accounts thead th { border-top: 0; font-size: .85rem; color: var(--muted); white-space: nowrap; }
+.accounts thead th.num { text-align: right; }
+.accounts thead button { font: inherit; color: inherit; background: none; border: 0; padding: 0; cursor: pointer; text-decoration: underline dotted; }
+.accounts thead [aria-sort] button { color: var(--text); font-weight: 700; text-decoration: none; }
+.accounts tbody.users tr:nth-child(even) { background: var(--bg); }
+.accounts tbody.platform tr { border-bottom: 3px solid var(--line); }
+.accounts tbody th { font-weight: normal; min-width: 9rem; }
+.cell-name { display: block; font-weight: 600; overflow-wrap: anywhere; }
+.cell-id { display: block; color: var(--muted); font-size: .8rem; overflow-wrap: anywhere; }
+.cell-amount, .cell-total { display: block; text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+.cell-total { font-weight: 700; }
+.cell-state { display: block; text-align: right; font-size: .8rem; white-space: nowrap; }
+.cell-summary { font-size: .85rem; white-space: nowrap; }
+.cell-summary > span + span::before { content: " · "; color: var(--muted); }
+.accounts .ok .icon { color: var(--ok); } .accounts .stale .icon { color: var(--warn); }
+.accounts .failed .icon { color: var(--fail); } .accounts .muted { color: var(--muted); }
+.accounts td.failed { box-shadow: inset 3px 0 var(--fail); } .accounts td.stale { box-shadow: inset 3px 0 var(--warn); }
 .panels { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: .75rem; margin-bottom: .75rem; }
 @media (max-width: 56rem) { .panels { grid-template-columns: minmax(0, 1fr); } }
 .panel { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: .75rem; min-width: 0; }
@@ -152,12 +192,74 @@ export const APP_JS = `"use strict";
   var STATUS_LABELS = ${JSON.stringify(STATUS_LABELS)};
   var formatAge = ${formatAge.toString()};
   var safeText = ${safeText.toString()};
+  var formatUsd = ${formatUsd.toString()};
   var refreshMs = 1000 * (Number(document.body.dataset.refreshSeconds) || 30);
   var usd = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
+  // The report's and the portfolio's amounts arrive as exact decimal text (see readBalances) and
+  // are compared, added and formatted as bigint cents; the chart's figures are plain numbers.
   // An unknown figure (null: the broker failed and no older figure stands in) is never $0.00.
-  var money = { format: function (value) { return value === null || value === undefined ? "—" : usd.format(value); } };
-  var view = { doc: null, names: null, checkedAt: null, history: null };
+  var money = { format: function (value) {
+    if (value === null || value === undefined) return "—";
+    if (typeof value !== "string") return usd.format(value);
+    var cents = toCents(value);
+    return cents === null ? value : formatUsd(cents);
+  } };
+  // Past this many users the table is the default view; the operator's own choice is remembered.
+  var TABLE_PAST_USERS = 12;
+  var LAYOUT_KEY = "show-user-balances:layout";
+  var view = { doc: null, names: null, checkedAt: null, history: null, layout: storedLayout(),
+    tableSort: { key: "name", descending: false } };
   var $ = function (id) { return document.getElementById(id); };
+
+  /** "12345678901234567.89" as 1234567890123456789n; null for anything else. */
+  function toCents(decimal) {
+    var match = typeof decimal === "string" ? /^(-?)(\\d+)(?:\\.(\\d*))?$/.exec(decimal) : null;
+    if (!match) return null;
+    var cents = BigInt(match[2]) * 100n + BigInt(((match[3] || "") + "00").slice(0, 2));
+    return match[1] ? -cents : cents;
+  }
+
+  function formatCents(cents) {
+    return cents === null ? "—" : formatUsd(cents);
+  }
+
+  // JSON.parse reads 12345678901234567.89 as 12345678901234568: a document is parsed again with
+  // every number quoted (strings are matched whole, so digits inside them stay as they are) and
+  // its amounts are taken from that copy, digit for digit.
+  var JSON_TOKEN = /"(?:[^"\\\\]|\\\\.)*"|-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?/g;
+  var SUMMARY_AMOUNTS = ["platform_total", "user_totals", "total_user_capital", "average_per_user", "duplicate_usd"];
+
+  function numbersAsText(text) {
+    return JSON.parse(text.replace(JSON_TOKEN, function (token) {
+      return token.charAt(0) === '"' ? token : '"' + token + '"';
+    }));
+  }
+
+  function readBalances(text) {
+    var doc = JSON.parse(text);
+    if (!doc.balances || !doc.summary) return doc;
+    var exact = numbersAsText(text);
+    doc.balances = exact.balances;
+    SUMMARY_AMOUNTS.forEach(function (key) { doc.summary[key] = exact.summary[key]; });
+    return doc;
+  }
+
+  function readPortfolio(text) {
+    var portfolio = JSON.parse(text);
+    var exact = numbersAsText(text);
+    portfolio.total_usd = exact.total_usd;
+    portfolio.assets.forEach(function (line, i) { line.usd = exact.assets[i].usd; });
+    return portfolio;
+  }
+
+  function storedLayout() {
+    try {
+      var stored = window.localStorage.getItem(LAYOUT_KEY);
+      return stored === "cards" || stored === "table" ? stored : null;
+    } catch (error) {
+      return null; // storage blocked: the choice lasts until the page is closed
+    }
+  }
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -166,26 +268,44 @@ export const APP_JS = `"use strict";
     return node;
   }
 
-  function time(iso) {
+  // "2026-01-21 16:00:00 UTC": local time, with the date and the zone's name.
+  var STAMP = new Intl.DateTimeFormat("en-US", { year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZoneName: "short" });
+
+  function stamp(iso) {
     var date = new Date(iso);
-    return isNaN(date.getTime()) ? String(iso) : date.toLocaleTimeString();
+    if (isNaN(date.getTime())) return String(iso);
+    var part = {};
+    STAMP.formatToParts(date).forEach(function (p) { part[p.type] = p.value; });
+    return part.year + "-" + part.month + "-" + part.day + " " + part.hour + ":" + part.minute + ":" +
+      part.second + " " + part.timeZoneName;
+  }
+
+  function zoneName(ms) {
+    var zone = STAMP.formatToParts(new Date(ms)).filter(function (p) { return p.type === "timeZoneName"; })[0];
+    return zone ? zone.value : "local time";
   }
 
   function describe(status) {
-    if (status.state === "disabled") return { kind: "muted", icon: "○", text: "disabled" };
-    if (status.state === "no_credentials") return { kind: "muted", icon: "○", text: "no credentials" };
+    // short: the table's word for it; text: the whole story (the cards, the table's tooltip).
+    if (status.state === "disabled") return { kind: "muted", icon: "○", short: "disabled", text: "disabled" };
+    if (status.state === "no_credentials") {
+      return { kind: "muted", icon: "○", short: "no credentials", text: "no credentials" };
+    }
     var label = STATUS_LABELS[status.state] || status.state;
     var reason = status.message ? label + ": " + status.message : label;
     if (status.state !== "ok") {
       if (status.source === "stale") {
-        return { kind: "stale", icon: "⚠", text: "stale " + formatAge(status.age_seconds || 0) + " ago: " + reason };
+        var age = formatAge(status.age_seconds || 0);
+        return { kind: "stale", icon: "⚠", short: "stale " + age, text: "stale " + age + " ago: " + reason };
       }
-      return { kind: "failed", icon: "✗", text: reason };
+      return { kind: "failed", icon: "✗", short: label, text: reason };
     }
     if (status.source === "cached") {
-      return { kind: "ok", icon: "✓", text: "ok, cached " + formatAge(status.age_seconds || 0) + " ago" };
+      var cachedAge = formatAge(status.age_seconds || 0);
+      return { kind: "ok", icon: "✓", short: "ok", text: "ok, cached " + cachedAge + " ago" };
     }
-    return { kind: "ok", icon: "✓", text: "ok, live" };
+    return { kind: "ok", icon: "✓", short: "ok", text: "ok, live" };
   }
 
   function accountsOf(doc, names) {
@@ -194,15 +314,17 @@ export const APP_JS = `"use strict";
     var userNames = (names && names.users) || {};
     if (Object.keys(doc.balances.platform).length > 0) {
       list.push({ kind: "platform", id: "platform", name: platformNames.name || null,
-        balances: doc.balances.platform, status: doc.status.platform, total: doc.summary.platform_total });
+        balances: doc.balances.platform, status: doc.status.platform, total: toCents(doc.summary.platform_total) });
     }
     Object.keys(doc.balances.users).forEach(function (id) {
       var balances = doc.balances.users[id];
-      var total = doc.summary.user_totals[id];
-      if (total === undefined) {
+      var total = toCents(doc.summary.user_totals[id]);
+      // A disabled user (--include-disabled) has no summary total: its enabled figures, in cents.
+      if (!Object.prototype.hasOwnProperty.call(doc.summary.user_totals, id)) {
         total = Object.keys(balances).reduce(function (sum, b) {
-          return doc.status.users[id][b].state === "disabled" || balances[b] === null ? sum : sum + balances[b];
-        }, 0);
+          var cents = doc.status.users[id][b].state === "disabled" ? null : toCents(balances[b]);
+          return cents === null ? sum : sum + cents;
+        }, 0n);
       }
       list.push({ kind: "user", id: id, name: (userNames[id] && userNames[id].name) || null,
         balances: balances, status: doc.status.users[id], total: total });
@@ -304,14 +426,15 @@ export const APP_JS = `"use strict";
     return { lo: lo, hi: hi, ticks: ticks, format: tick.format };
   }
 
+  // Axis ticks in the page's zone, which the legend names; 24 h spans two dates, so they show.
   function when(ms, range) {
     var date = new Date(ms);
     return range === "24h"
-      ? date.toLocaleTimeString("en-US", { hour: "2-digit", minute: "2-digit" })
+      ? date.toLocaleString("en-US", { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
       : date.toLocaleDateString("en-US", { month: "short", day: "numeric" });
   }
 
-  function legend() {
+  function legend(until) {
     var list = el("ul", "legend");
     SERIES.forEach(function (s) {
       var item = el("li", null);
@@ -321,6 +444,7 @@ export const APP_JS = `"use strict";
       item.append(sample, el("span", null, s.name + (s.shape === "square" ? " (dashed, squares)" : " (solid, dots)")));
       list.append(item);
     });
+    list.append(el("li", "legend-zone", "Times in " + zoneName(until)));
     return list;
   }
 
@@ -384,7 +508,7 @@ export const APP_JS = `"use strict";
     }).join(" · ") + ". A gap is a time with an unknown figure (a broker failed).");
     caption.id = "chart-caption";
     figure.dataset.points = String(values.length);
-    figure.replaceChildren(chart, legend(), caption);
+    figure.replaceChildren(chart, legend(until), caption);
   }
 
   // A user's (or the platform's) total over the chosen range, beside the card's total.
@@ -462,7 +586,7 @@ export const APP_JS = `"use strict";
       if (range !== selectedRange()) return;
       view.history = h;
       renderChart();
-      renderCards();
+      renderAccounts();
     }, function (error) {
       view.history = null;
       $("chart").replaceChildren(el("p", "empty", "History unavailable: " + error.message));
@@ -470,21 +594,24 @@ export const APP_JS = `"use strict";
   }
 
   function loadPortfolio() {
-    return getJson("/api/portfolio").then(renderPortfolio, function (error) {
+    return getText("/api/portfolio").then(readPortfolio).then(renderPortfolio, function (error) {
       $("portfolio-body").replaceChildren(el("p", "empty", "Portfolio unavailable: " + error.message));
     });
+  }
+
+  // The line under the title says "platform account": the title is the name alone, so a platform
+  // named "Platform" reads once.
+  function title(account) {
+    return account.name || (account.kind === "platform" ? "Platform" : account.id);
   }
 
   function card(account, broker) {
     var article = el("article", "card " + account.kind);
     article.dataset.account = account.kind === "platform" ? "platform" : "user:" + account.id;
     var head = el("header", "card-head");
-    var title = account.kind === "platform"
-      ? "Platform" + (account.name ? " · " + account.name : "")
-      : account.name || account.id;
-    head.append(el("h2", "card-name", title));
+    head.append(el("h2", "card-name", title(account)));
     head.append(el("span", "card-id", account.kind === "platform" ? "platform account" : "id: " + account.id));
-    var total = el("span", "card-total", money.format(account.total));
+    var total = el("span", "card-total", formatCents(account.total));
     total.title = "total of this account's enabled brokers";
     head.append(total);
     article.append(head);
@@ -535,18 +662,22 @@ export const APP_JS = `"use strict";
     ];
     if (doc.partial) {
       parts.push(el("p", "partial", failed + " broker" + (failed === 1 ? "" : "s") +
-        " failed: totals are partial (see the cards marked ✗ or ⚠)"));
+        " failed: totals are partial (see the brokers marked ✗ or ⚠)"));
     }
     $("summary").replaceChildren.apply($("summary"), parts);
   }
 
-  function syncBrokerChoices(doc) {
-    var select = $("filter-broker");
+  function brokerIds(accounts) {
     var brokers = {};
-    accountsOf(doc, view.names).forEach(function (a) {
+    accounts.forEach(function (a) {
       Object.keys(a.balances).forEach(function (b) { brokers[b] = true; });
     });
-    var wanted = Object.keys(brokers).sort();
+    return Object.keys(brokers).sort();
+  }
+
+  function syncBrokerChoices(doc) {
+    var select = $("filter-broker");
+    var wanted = brokerIds(accountsOf(doc, view.names));
     var have = Array.prototype.slice.call(select.options, 1).map(function (o) { return o.value; });
     if (wanted.join(",") === have.join(",")) return;
     var current = select.value;
@@ -561,9 +692,20 @@ export const APP_JS = `"use strict";
     select.value = wanted.indexOf(current) >= 0 ? current : "";
   }
 
+  function byId(a, b) {
+    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  }
+
+  // Highest first, an unknown total last; bigint cents, so two totals a cent apart never tie.
+  function byTotal(a, b) {
+    if (a.total === b.total) return 0;
+    if (a.total === null) return 1;
+    if (b.total === null) return -1;
+    return a.total > b.total ? -1 : 1;
+  }
+
   function renderCards() {
     var doc = view.doc;
-    if (!doc) return;
     var query = $("filter-user").value.trim().toLowerCase();
     var broker = $("filter-broker").value;
     var sort = $("sort").value;
@@ -575,9 +717,9 @@ export const APP_JS = `"use strict";
       return matches && (!broker || Object.prototype.hasOwnProperty.call(a.balances, broker));
     });
     users.sort(function (a, b) {
-      if (sort === "total" && a.total !== b.total) return (b.total || 0) - (a.total || 0);
+      if (sort === "total" && byTotal(a, b) !== 0) return byTotal(a, b);
       if (sort === "problems" && problems(a) !== problems(b)) return problems(b) - problems(a);
-      return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+      return byId(a, b);
     });
     // Like the CLI: a user filter leaves the platform out.
     var shown = query ? [] : platform.filter(function (a) {
@@ -588,18 +730,186 @@ export const APP_JS = `"use strict";
     $("cards").replaceChildren.apply($("cards"), cards);
   }
 
+  // The table: one row per user, a column per broker, sorted by a header and filtered by one box.
+  var NATURAL = new Intl.Collator("en", { numeric: true, sensitivity: "base" });
+  var TABLE_SORTS = {
+    name: { label: "User", descending: false, compare: function (a, b) {
+      return NATURAL.compare(title(a), title(b)) || byId(a, b);
+    } },
+    total: { label: "Total", descending: true, compare: function (a, b) { return -byTotal(a, b) || byId(a, b); } },
+    status: { label: "Status", descending: true, compare: function (a, b) {
+      return problems(a) - problems(b) || byId(a, b);
+    } },
+  };
+
+  function statusSummary(account) {
+    var counts = { failed: 0, stale: 0, ok: 0 };
+    var muted = {};
+    Object.keys(account.status).forEach(function (b) {
+      var seen = describe(account.status[b]);
+      if (seen.kind === "muted") muted[seen.short] = (muted[seen.short] || 0) + 1;
+      else counts[seen.kind] += 1;
+    });
+    var parts = [];
+    if (counts.failed) parts.push({ kind: "failed", icon: "✗", text: counts.failed + " failed" });
+    if (counts.stale) parts.push({ kind: "stale", icon: "⚠", text: counts.stale + " stale" });
+    if (counts.ok) parts.push({ kind: "ok", icon: "✓", text: counts.ok + " ok" });
+    Object.keys(muted).forEach(function (word) {
+      parts.push({ kind: "muted", icon: "○", text: muted[word] + " " + word });
+    });
+    return parts;
+  }
+
+  /** What the filter box searches: id, name, broker ids and every status word and reason. */
+  function tableText(account) {
+    var words = [account.id, title(account)];
+    Object.keys(account.status).forEach(function (b) {
+      var seen = describe(account.status[b]);
+      words.push(b, seen.short, seen.text);
+    });
+    statusSummary(account).forEach(function (part) { words.push(part.text); });
+    return safeText(words.join("\\n").toLowerCase());
+  }
+
+  function iconed(tag, className, icon, text) {
+    var node = el(tag, className);
+    var mark = el("span", "icon", icon);
+    mark.setAttribute("aria-hidden", "true");
+    node.append(mark, " ", el("span", null, text));
+    return node;
+  }
+
+  function tableRow(account, brokers) {
+    var tr = el("tr");
+    tr.dataset.row = account.kind === "platform" ? "platform" : "user:" + account.id;
+    var who = el("th");
+    who.scope = "row";
+    who.append(el("span", "cell-name", title(account)),
+      el("span", "cell-id", account.kind === "platform" ? "platform account" : account.name ? account.id : ""));
+    tr.append(who);
+    brokers.forEach(function (b) {
+      var td = el("td", "cell-broker");
+      td.dataset.broker = b;
+      if (Object.prototype.hasOwnProperty.call(account.status, b)) {
+        var status = account.status[b];
+        var seen = describe(status);
+        td.className = "cell-broker " + seen.kind;
+        td.dataset.state = status.state;
+        var unpriced = status.unpriced && status.unpriced.length ? " · no USD price for " + status.unpriced.join(", ") : "";
+        td.title = safeText(b.toUpperCase() + ": " + seen.text + unpriced);
+        td.append(el("span", "cell-amount", money.format(account.balances[b])),
+          iconed("span", "cell-state", seen.icon, seen.short + (unpriced ? " ⓘ" : "")));
+      }
+      tr.append(td);
+    });
+    var total = el("td");
+    total.append(el("span", "cell-total", formatCents(account.total)));
+    var summary = el("td", "cell-summary");
+    statusSummary(account).forEach(function (part) {
+      summary.append(iconed("span", part.kind, part.icon, part.text));
+    });
+    tr.append(total, summary);
+    return tr;
+  }
+
+  function tableHead(brokers) {
+    var sort = view.tableSort;
+    var row = el("tr");
+    var header = function (key, numeric) {
+      var th = el("th", numeric ? "num" : null);
+      th.scope = "col";
+      var button = el("button", null, TABLE_SORTS[key].label);
+      button.type = "button";
+      button.dataset.sort = key;
+      if (sort.key === key) {
+        th.setAttribute("aria-sort", sort.descending ? "descending" : "ascending");
+        var arrow = el("span", null, sort.descending ? " ▼" : " ▲");
+        arrow.setAttribute("aria-hidden", "true");
+        button.append(arrow);
+      }
+      th.append(button);
+      return th;
+    };
+    row.append(header("name", false));
+    brokers.forEach(function (b) {
+      var th = el("th", "num", b.toUpperCase());
+      th.scope = "col";
+      row.append(th);
+    });
+    row.append(header("total", true), header("status", false));
+    var thead = el("thead");
+    thead.append(row);
+    return thead;
+  }
+
+  function renderTable() {
+    var accounts = accountsOf(view.doc, view.names);
+    var brokers = brokerIds(accounts);
+    var query = $("table-filter").value.trim().toLowerCase();
+    var matches = function (a) { return !query || tableText(a).indexOf(query) >= 0; };
+    var users = accounts.filter(function (a) { return a.kind === "user"; });
+    var shown = users.filter(matches);
+    var sort = view.tableSort;
+    shown.sort(function (a, b) {
+      var order = TABLE_SORTS[sort.key].compare(a, b);
+      return sort.descending ? -order : order;
+    });
+    var table = el("table", "accounts");
+    table.append(el("caption", null, (query ? shown.length + " of " : "") + users.length +
+      " user" + (users.length === 1 ? "" : "s") + (query ? " match the filter" : "") +
+      " · click User, Total or Status to sort"));
+    table.append(tableHead(brokers));
+    var platform = accounts.filter(function (a) { return a.kind === "platform" && matches(a); });
+    if (platform.length) {
+      var pinned = el("tbody", "platform");
+      platform.forEach(function (a) { pinned.append(tableRow(a, brokers)); });
+      table.append(pinned);
+    }
+    var body = el("tbody", "users");
+    shown.forEach(function (a) { body.append(tableRow(a, brokers)); });
+    if (!shown.length) {
+      var none = el("td", "empty", "No user matches the filter.");
+      none.colSpan = brokers.length + 3;
+      var tr = el("tr");
+      tr.append(none);
+      body.append(tr);
+    }
+    table.append(body);
+    $("table").replaceChildren(table);
+  }
+
+  function currentLayout() {
+    if (view.layout) return view.layout;
+    return Object.keys(view.doc.balances.users).length > TABLE_PAST_USERS ? "table" : "cards";
+  }
+
+  function renderAccounts() {
+    if (!view.doc) return;
+    var layout = currentLayout();
+    var table = layout === "table";
+    $("layout-" + layout).checked = true;
+    $("card-controls").hidden = table;
+    $("table-controls").hidden = !table;
+    $("cards").hidden = table;
+    $("table").hidden = !table;
+    // Only the view on screen is built (and the other emptied): a refresh renders 500 users once.
+    $(table ? "cards" : "table").replaceChildren();
+    if (table) renderTable();
+    else renderCards();
+  }
+
   function render() {
     var doc = view.doc;
     renderSummary(doc);
     syncBrokerChoices(doc);
-    renderCards();
-    var when = el("time", null, time(doc.timestamp));
+    renderAccounts();
+    var when = el("time", null, stamp(doc.timestamp));
     when.dateTime = doc.timestamp;
-    $("freshness").replaceChildren("Data from ", when, " · checked " + time(view.checkedAt) +
+    $("freshness").replaceChildren("Data from ", when, " · checked " + stamp(view.checkedAt) +
       " · refreshes every " + refreshMs / 1000 + " s");
   }
 
-  function getJson(path) {
+  function get(path) {
     return fetch(path, { credentials: "same-origin", cache: "no-store",
       headers: { Accept: "application/json" } }).then(function (response) {
       if (!response.ok) {
@@ -609,8 +919,16 @@ export const APP_JS = `"use strict";
         error.status = response.status;
         throw error;
       }
-      return response.json();
+      return response;
     });
+  }
+
+  function getJson(path) {
+    return get(path).then(function (response) { return response.json(); });
+  }
+
+  function getText(path) {
+    return get(path).then(function (response) { return response.text(); });
   }
 
   function showError(message) {
@@ -622,7 +940,7 @@ export const APP_JS = `"use strict";
   }
 
   function refresh() {
-    Promise.all([getJson("/api/balances"), getJson("/api/accounts")]).then(function (answers) {
+    Promise.all([getText("/api/balances").then(readBalances), getJson("/api/accounts")]).then(function (answers) {
       view.doc = answers[0];
       view.names = answers[1];
       view.checkedAt = new Date().toISOString();
@@ -641,8 +959,28 @@ export const APP_JS = `"use strict";
   }
 
   $("controls").addEventListener("submit", function (event) { event.preventDefault(); });
-  ["filter-user", "filter-broker", "sort"].forEach(function (id) {
-    $(id).addEventListener("input", renderCards);
+  ["filter-user", "filter-broker", "sort", "table-filter"].forEach(function (id) {
+    $(id).addEventListener("input", renderAccounts);
+  });
+  $("layout").addEventListener("change", function (event) {
+    view.layout = event.target.value;
+    try {
+      window.localStorage.setItem(LAYOUT_KEY, view.layout);
+    } catch (error) {
+      // storage blocked: the choice lasts until the page is closed
+    }
+    renderAccounts();
+  });
+  $("table").addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-sort]");
+    if (!button) return;
+    var key = button.dataset.sort;
+    view.tableSort = view.tableSort.key === key
+      ? { key: key, descending: !view.tableSort.descending }
+      : { key: key, descending: TABLE_SORTS[key].descending };
+    renderTable();
+    // The header was rebuilt: keep the keyboard where it was.
+    $("table").querySelector('button[data-sort="' + key + '"]').focus();
   });
   $("range").addEventListener("change", loadHistory);
   refresh();

@@ -5,7 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BalanceFetcher } from "../../src/brokers/fetch-account-balance.js";
 import type { AccountBalance } from "../../src/brokers/types.js";
+import { baseAsset, valueBalance } from "../../src/brokers/valuation.js";
 import { newAlpacaKey, newCoinbaseCdpKey, newKrakenKey } from "../../src/emulator/index.js";
+import { parseDecimal } from "../../src/money.js";
 import { KrakenLane } from "../../src/queue/kraken-lane.js";
 import { type RecordedServer, startRecordedServer } from "../helpers/recorded-server.js";
 
@@ -118,5 +120,24 @@ describe("alpaca positions", () => {
     });
     expect(result.status).toBe("exchange_error");
     expect(result.message).toMatch(/AAPL\.current_price="n\/a"/);
+  });
+});
+
+describe("asset codes that are Object.prototype's names", () => {
+  it("are valued as assets, not looked up on the prototype or dropped", () => {
+    const one = parseDecimal("1");
+    const holding = { free: one, used: parseDecimal("0"), total: one };
+    const codes = ["USD", "__proto__", "constructor", "valueOf", "toString.S"];
+    const valued = valueBalance(
+      { holdings: new Map(codes.map((code) => [code, holding])) },
+      "total",
+      new Set(["USD"]),
+      new Map([["valueOf", parseDecimal("3")]]),
+    );
+    expect(Object.keys(valued.assets).sort()).toEqual([...codes].sort());
+    expect(Object.getPrototypeOf(valued.assets)).toBe(Object.prototype);
+    expect(valued.usdCents).toBe(400n); // USD 1 + valueOf 1 at 3
+    expect(valued.unpriced).toEqual(["__proto__", "constructor", "toString.S"]);
+    expect(baseAsset("valueOf")).toBe("valueOf");
   });
 });

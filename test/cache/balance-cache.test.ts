@@ -125,18 +125,19 @@ describe("fetchThroughCache", () => {
   it("shows the last good figure marked stale when the live fetch fails, keeping the failure", async () => {
     const cache = new DiskBalanceCache(await scratch());
     await cache.write(key, balance(4200n), Date.now() - 3600_000);
-    const failing = counting(balance(null, "auth_failed"));
+    // A transient failure: an auth failure would be remembered (refusal.test.ts), not asked.
+    const failing = counting(balance(null, "network_error"));
     const figure = await fetchThroughCache(cache, DEFAULT_CACHE_POLICY, key, failing.fetchLive);
     expect(figure.source).toBe("stale");
     expect(figure.ageSeconds).toBeGreaterThanOrEqual(3599);
-    expect(figure.balance).toMatchObject({ usdCents: 4200n, status: "auth_failed" });
+    expect(figure.balance).toMatchObject({ usdCents: 4200n, status: "network_error" });
     // A failure is never cached over the good figure.
     expect((await cache.read(key))?.balance.status).toBe("ok");
     const tooOld = { ...DEFAULT_CACHE_POLICY, staleMaxAgeMs: 60_000 };
     const plain = await fetchThroughCache(cache, tooOld, key, failing.fetchLive);
     expect(plain).toMatchObject({
       source: "live",
-      balance: { usdCents: null, status: "auth_failed" },
+      balance: { usdCents: null, status: "network_error" },
     });
   });
 

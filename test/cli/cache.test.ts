@@ -50,11 +50,13 @@ describe("the balance cache across runs", () => {
     expect(privateRequests()).toHaveLength(6);
     emulator.clearRequests();
 
-    const trace = ["--import", join(ROOT, "test", "helpers", "trace-ccxt.mjs")];
+    const trace = ["--import", join(ROOT, "test", "helpers", "trace-heavy-modules.mjs")];
     const second = await s.run(["--json"], trace);
     expect(second.code).toBe(0);
     expect(emulator.requests).toHaveLength(0);
     expect(second.stderr).not.toContain("[trace] ccxt module loaded");
+    // Nor zod (issue 14): the config is read by fast-parse.ts, the entries by cache-entry.ts.
+    expect(second.stderr).not.toContain("[trace] zod module loaded");
     const doc = JSON.parse(second.stdout);
     expect(doc.summary).toEqual(JSON.parse(first.stdout).summary);
     expect(doc.status.users.ann.kraken).toMatchObject({ state: "ok", source: "cached" });
@@ -67,6 +69,13 @@ describe("the balance cache across runs", () => {
     expect(privateRequests()).toHaveLength(6);
     // The tracer is live: a fetching run does report ccxt.
     expect(refreshed.stderr).toContain("[trace] ccxt module loaded");
+    // ... from the build's pre-bundled module, not ccxt's ~66 files (issue 14: the first request).
+    expect(refreshed.stderr).toMatch(/ccxt module loaded: file:\S*\/dist\/ccxt\/kraken\.js/);
+    expect(refreshed.stderr).not.toContain("/node_modules/ccxt/");
+    // The tracer sees zod where it is loaded: a settings.json is checked with it.
+    await writeJson(join(s.config, "settings.json"), { valuation: "total" });
+    const withSettings = await s.run(["--json"], trace);
+    expect(withSettings.stderr).toContain("[trace] zod module loaded");
     expect(JSON.parse(refreshed.stdout).status.users.ann.kraken.source).toBe("live");
   });
 

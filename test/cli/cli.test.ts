@@ -90,7 +90,7 @@ describe("the report, as a real process against the emulator", () => {
     expect(lines).toContain("   Total Users:           2");
     expect(lines).toContain("   Total User Capital:    $2,500.30");
     expect(lines).toContain("   Average per User:      $1,250.15");
-    expect(stdout).toMatch(/^Generated: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/m);
+    expect(stdout).toMatch(/^Generated: \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/m);
     // biome-ignore lint/suspicious/noControlCharactersInRegex: no colour when stdout is a pipe
     expect(stdout).not.toMatch(/\u001b\[/);
     // One request per Kraken/Coinbase account.

@@ -100,7 +100,7 @@ describe("bounded flags and settings: exit 2 with the range", () => {
     [["--concurrency", "0"], /--concurrency takes a whole number from 1 to 1024/],
     [["--concurrency", "1025"], /--concurrency takes a whole number from 1 to 1024/],
     [["--kraken-concurrency", "65"], /--kraken-concurrency takes a whole number from 1 to 64/],
-    [["--retries", "11"], /--retries takes a whole number from 1 to 10/],
+    [["--retries", "10"], /--retries takes a whole number from 0 to 9/],
     [["--cache-ttl", "31d"], /--cache-ttl takes a duration from 0ms to 30d/],
     [["--stale-max-age", "366d"], /--stale-max-age takes a duration from 0ms to 365d/],
     [["--watch", "3000000"], /--watch takes a number from 1 to 86400 seconds/],
@@ -123,11 +123,11 @@ describe("bounded flags and settings: exit 2 with the range", () => {
 
   it("settings.json holds the same ranges: timeoutSeconds 1e308 is an error naming it", async () => {
     const s = await setup();
-    await writeJson(join(s.config, "settings.json"), { timeoutSeconds: 1e308, retries: 0 });
+    await writeJson(join(s.config, "settings.json"), { timeoutSeconds: 1e308, retries: 10 });
     const result = await s.run(["--json"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/settings\.json: timeoutSeconds: must be from 0\.1 to 600/);
-    expect(result.stderr).toMatch(/settings\.json: retries: must be a whole number from 1 to 10/);
+    expect(result.stderr).toMatch(/settings\.json: retries: must be a whole number from 0 to 9/);
   });
 
   it("a cache or state directory under /proc, /sys or /dev is refused at once", async () => {

@@ -185,7 +185,7 @@ describe("portfolio on the emulator", () => {
     const state = join(dirs.dir, "state");
     const fetched = await run(["portfolio", "--refresh", "--user", "alice", "--state-dir", state]);
     expect(fetched.code, fetched.stderr).toBe(0);
-    const history = await run(["history", "--state-dir", state, "--json"]);
+    const history = await runCli(["history", "--state-dir", state, "--json"], { cwd: dirs.dir });
     expect(history.code, history.stderr).toBe(0);
     expect(history.stdout).toContain('"alpaca"');
     expect(history.stdout).toContain("1570.38");

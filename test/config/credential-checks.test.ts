@@ -134,6 +134,33 @@ describe("unusable credentials in loaded config", () => {
     expect(config.users[0]?.brokers[0]?.credentials?.secret).toBe(secretValue);
   });
 
+  it("leaves parsing a key to the fetch: shape faults at load, a key that only a parse rejects in keyCheck", async () => {
+    const ed = newCoinbaseCdpKey("ed25519");
+    // Right length and base64, but the public half no longer matches the seed.
+    const flipped = `${ed.secret.slice(0, 50)}${ed.secret[50] === "A" ? "B" : "A"}${ed.secret.slice(51)}`;
+    const es256 = newCoinbaseCdpKey("es256");
+    const user = (id: string, broker: string, credentials: object) => ({
+      [`config/users/${id}.json`]: { user_id: id, brokers: [{ broker, credentials }] },
+    });
+    const root = await writeTree({
+      ...user("a", "coinbase", { apiKey: ed.apiKey, secret: flipped }),
+      ...user("b", "coinbase", { apiKey: es256.apiKey, secret: es256.secret.slice(0, 80) }),
+      ...user("c", "coinbase", es256),
+      ...user("d", "kraken", newKrakenKey()),
+    });
+    const config = await load(root, {});
+    const [edBroker, truncated, good, kraken] = config.users.map((u) => u.brokers[0]);
+    expect(edBroker?.credentialProblem).toBeNull();
+    expect(config.problems).toHaveLength(1); // the truncated PEM, found by shape
+    expect(edBroker?.keyCheck?.()).toContain("is not a base64 Ed25519 key");
+    expect(config.problems).toHaveLength(2); // the parse's finding is a config problem too
+    expect(truncated?.credentialProblem).toContain("is not a parsable PEM private key");
+    expect(truncated?.keyCheck).toBeUndefined();
+    expect(good?.credentialProblem).toBeNull();
+    expect(good?.keyCheck?.()).toBeNull();
+    expect(kraken?.keyCheck).toBeUndefined();
+  });
+
   it("names the config field for credentials written in a file", async () => {
     const root = await writeTree({
       "config/users/ann.json": {

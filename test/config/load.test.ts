@@ -976,19 +976,27 @@ describe("the shipped example config", () => {
 });
 
 describe("module boundaries", () => {
-  // A cached run must not pay for ccxt: config may share the zod-only broker schemas, nothing else.
-  it("config loading imports neither ccxt nor other project modules", async () => {
+  // A cached run must not pay for ccxt, nor for zod: config may share the broker schemas and
+  // types, nothing else of the project, and loads zod's schemas only on demand (load.ts).
+  it("config loading imports neither ccxt nor other project modules, and zod only on demand", async () => {
     const { readdir, readFile } = await import("node:fs/promises");
     const dir = join(import.meta.dirname, "..", "..", "src", "config");
     for (const name of await readdir(dir)) {
       const text = await readFile(join(dir, name), "utf8");
       const imports = [...text.matchAll(/from "([^"]+)"/g)].map((m) => m[1]);
       for (const spec of imports)
-        expect(spec).toMatch(/^(zod|node:.*|\.\/[a-z-]+\.js|\.\.\/brokers\/types\.js)$/);
-      // The YAML parser only on demand, and only from yaml.ts; ccxt never (broker-ids.ts only
-      // resolves its path).
+        expect(spec).toMatch(
+          /^(zod|node:.*|\.\/[a-z-]+\.js|\.\.\/brokers\/(types|schemas|coinbase-key)\.js)$/,
+        );
+      // The YAML parser only on demand, and only from yaml.ts; the schemas and settings (zod)
+      // only from load.ts; ccxt never (broker-ids.ts only resolves its path).
       const dynamic = [...text.matchAll(/import\("([^"]+)"\)/g)].map((m) => m[1]);
-      expect(dynamic).toEqual(name === "yaml.ts" ? ["yaml"] : []);
+      const expected: Record<string, string[]> = {
+        "yaml.ts": ["yaml"],
+        // the first is the type of the schemas module
+        "load.ts": ["./schemas.js", "./schemas.js", "./settings.js"],
+      };
+      expect(dynamic).toEqual(expected[name] ?? []);
     }
   });
 });

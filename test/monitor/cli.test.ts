@@ -192,11 +192,11 @@ describe("history and alerts across cron runs", () => {
       cwd: s.dir,
       nodeArgs: trace,
     });
-    expect(live.stderr).toContain("[trace] better-sqlite3 loaded");
+    expect(live.stderr).toContain("[trace] sqlite driver loaded");
     // alice's config has a threshold: the cache-hit run opens the history to evaluate it.
     const hit = await runCli([...cached, "--json"], { cwd: s.dir, nodeArgs: trace });
     expect(hit.code).toBe(0);
-    expect(hit.stderr).toBe("[trace] better-sqlite3 loaded\n");
+    expect(hit.stderr).toBe("[trace] sqlite driver loaded\n");
     expect(JSON.parse(hit.stdout).alerts).toEqual([]);
     await s.run(["--no-history"]);
     const h = JSON.parse((await s.history(["--json"])).stdout);
@@ -277,8 +277,8 @@ describe("a history store that cannot be used", () => {
     );
     expect(run.code).toBe(2);
     expect(JSON.parse(run.stdout).summary.user_count).toBe(1);
-    expect(run.stderr).toMatch(/the SQLite module \(better-sqlite3\) did not load/);
-    expect(run.stderr).toMatch(/fix: reinstall .*npm rebuild better-sqlite3/);
+    expect(run.stderr).toMatch(/no SQLite driver: node:sqlite is not available .*libsql/);
+    expect(run.stderr).toMatch(/fix: use Node\.js 22\.13 or later .*npm ci/);
   });
 });
 
@@ -347,7 +347,7 @@ describe("alerts on cached figures", () => {
       });
     const live = await run([]);
     expect(live.code).toBe(0);
-    expect(live.stderr).toBe("[trace] better-sqlite3 loaded\n");
+    expect(live.stderr).toBe("[trace] sqlite driver loaded\n");
     // Served from the cache, no threshold: no SQLite module, no file opened.
     const plain = await run([]);
     expect(plain.stderr).toBe("");
@@ -456,5 +456,40 @@ describe("history --interval", () => {
     );
     expect(csvLines.filter((l) => l.includes(",kraken,"))).toHaveLength(17);
     expect((await history(["--json", "--format", "csv"])).code).toBe(2);
+  });
+});
+
+describe("history reads the state directory settings.json names", () => {
+  it("uses stateDir from --config-dir's settings.json when --state-dir is not given; a broken file is exit 2", async () => {
+    const s = await setup();
+    const stateFromSettings = join(s.dir, "from-settings");
+    await writeJson(join(s.config, "settings.json"), { stateDir: stateFromSettings });
+    // The report records where settings.json says (no --state-dir given).
+    const report = await runCli(
+      ["--config-dir", s.config, "--cache-dir", s.cache, "--kraken-spacing", "50", "--json"],
+      { cwd: s.dir },
+    );
+    expect(report.code).toBe(0);
+    // history finds it through the same settings, before or after the subcommand name.
+    for (const args of [
+      ["history", "--config-dir", s.config, "--json"],
+      ["--config-dir", s.config, "history", "--json"],
+    ]) {
+      const found = await runCli(args, { cwd: s.dir });
+      expect(found.code, found.stderr).toBe(0);
+      expect(JSON.parse(found.stdout).series.map((x: { broker: string }) => x.broker)).toEqual(
+        expect.arrayContaining(["kraken", "coinbase"]),
+      );
+    }
+    // --state-dir wins; a settings file that is not JSON is named, exit 2.
+    const elsewhere = await runCli(
+      ["history", "--config-dir", s.config, "--state-dir", s.state, "--json"],
+      { cwd: s.dir },
+    );
+    expect(elsewhere.stdout).not.toContain("coinbase");
+    await writeJson(join(s.config, "settings.json"), "{ not json");
+    const broken = await runCli(["history", "--config-dir", s.config], { cwd: s.dir });
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toContain("settings.json");
   });
 });

@@ -10,7 +10,7 @@ import {
   type Sample,
   SCHEMA_VERSION,
 } from "../../src/monitor/history.js";
-import { loadSqlite } from "../../src/monitor/sqlite.js";
+import { openSqlite } from "../../src/monitor/sqlite.js";
 
 const tmp = () => mkdtemp(join(tmpdir(), "sub-history-"));
 
@@ -36,8 +36,7 @@ describe("HistoryStore", () => {
     store.close();
     expect((await stat(join(dir, HISTORY_FILE))).mode & 0o777).toBe(0o600);
     expect((await stat(dir)).mode & 0o777).toBe(0o700);
-    const Database = loadSqlite();
-    const db = new Database(join(dir, HISTORY_FILE));
+    const db = openSqlite(join(dir, HISTORY_FILE));
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
     expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
     db.close();
@@ -149,7 +148,7 @@ describe("HistoryStore", () => {
 
   it("migrates a schema-1 file: its integer cents read back as before", async () => {
     const dir = await tmp();
-    const db = new (loadSqlite())(join(dir, HISTORY_FILE));
+    const db = openSqlite(join(dir, HISTORY_FILE));
     db.exec(`CREATE TABLE samples (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL,
       account TEXT NOT NULL, broker TEXT NOT NULL, status TEXT NOT NULL, usd_cents INTEGER,
       valuation TEXT, assets TEXT);
@@ -193,7 +192,7 @@ describe("HistoryStore", () => {
   it("refuses a database from a newer schema with a fix", async () => {
     const dir = await tmp();
     HistoryStore.open(dir)?.close();
-    const db = new (loadSqlite())(join(dir, HISTORY_FILE));
+    const db = openSqlite(join(dir, HISTORY_FILE));
     db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
     expect(() => HistoryStore.open(dir)).toThrow(HistoryError);

@@ -1,11 +1,16 @@
-// Loaded with `node --require`: makes better-sqlite3 fail to load as it does when its native
-// binding is missing (an install on another Node.js version, a copied node_modules).
+// Loaded with `node --require`: makes both SQLite drivers fail to load, as on a Node.js without
+// node:sqlite (20, or 22 before 22.13) installed with --omit=optional (no libsql).
 const Module = require("node:module");
 
 const load = Module._load;
 Module._load = function broken(request, ...rest) {
-  if (request === "better-sqlite3") {
-    throw new Error("Could not locate the bindings file. Tried:\n → build/better_sqlite3.node");
+  if (request === "node:sqlite") {
+    throw Object.assign(new Error(`No such built-in module: ${request}`), {
+      code: "ERR_UNKNOWN_BUILTIN_MODULE",
+    });
+  }
+  if (request === "libsql") {
+    throw Object.assign(new Error(`Cannot find module '${request}'`), { code: "MODULE_NOT_FOUND" });
   }
   return load.call(this, request, ...rest);
 };

@@ -8,9 +8,14 @@ export interface Received {
   body: unknown;
 }
 
-/** A local webhook receiver: answers each request with the next status in `statuses` (then 200). */
-export async function startReceiver(statuses: number[] = []) {
+/** An answer: a status, or a status with headers (e.g. Retry-After). */
+export type Answer = number | { status: number; headers: Record<string, string> };
+
+/** A local webhook receiver: answers each request with the next answer in `answers` (then 200). */
+export async function startReceiver(answers: Answer[] = []) {
   const received: Received[] = [];
+  /** Date.now() as each request arrived in full, to measure the waits between attempts. */
+  const times: number[] = [];
   let hang = false;
   const server: Server = createServer((req, res) => {
     let text = "";
@@ -24,8 +29,14 @@ export async function startReceiver(statuses: number[] = []) {
         contentType: req.headers["content-type"],
         body: text ? JSON.parse(text) : null,
       });
+      times.push(Date.now());
       if (hang) return;
-      res.statusCode = statuses.shift() ?? 200;
+      const answer = answers.shift() ?? 200;
+      if (typeof answer === "number") res.statusCode = answer;
+      else {
+        res.statusCode = answer.status;
+        for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+      }
       res.end("ok");
     });
   });
@@ -34,6 +45,7 @@ export async function startReceiver(statuses: number[] = []) {
   return {
     url: `http://127.0.0.1:${port}/hooks/secret-token`,
     received,
+    times,
     /** Accept requests and never answer them. */
     hangUp() {
       hang = true;

@@ -37,7 +37,7 @@ function report() {
         row("alpaca", null, { status: "auth_failed" }),
       ]),
     ],
-    generatedAt: new Date(2026, 0, 21, 16, 0, 0),
+    generatedAt: new Date("2026-01-21T16:00:00.000Z"),
   });
 }
 
@@ -47,7 +47,7 @@ describe("renderPortfolio", () => {
     // 300.00 = 24.917% each: floors 50.16 + 24.91 + 24.91, the two largest remainders get 0.01.
     expect(trim(renderPortfolio(buildPortfolio(report())))).toBe(
       [
-        "PORTFOLIO  2026-01-21 16:00:00  (2 broker accounts; stablecoins at par on the USD line)",
+        "PORTFOLIO  2026-01-21 16:00:00Z  (2 broker accounts; stablecoins at par on the USD line)",
         "┌───────────────────────┬────────────────┬───────────┬────────┬──────────┬───────────────────────────────┐",
         "│ Asset                 │         Amount │       USD │  Share │ Accounts │ Top holders                   │",
         "├───────────────────────┼────────────────┼───────────┼────────┼──────────┼───────────────────────────────┤",

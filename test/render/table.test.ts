@@ -20,7 +20,7 @@ describe("renderTable", () => {
         "=".repeat(80),
         "USER ACCOUNT BALANCES",
         "=".repeat(80),
-        "Generated: 2026-01-21 16:00:00",
+        "Generated: 2026-01-21 16:00:00Z",
         "=".repeat(80),
         "",
         "🔷 PLATFORM ACCOUNT (Nija System)",
@@ -116,7 +116,7 @@ describe("renderTable", () => {
 describe("renderJson", () => {
   it("keeps the guide's document shape with cent-exact numbers", () => {
     const doc = JSON.parse(renderJson(buildReport(guideAccounts())));
-    expect(doc.timestamp).toBe(new Date(2026, 0, 21, 16, 0, 0).toISOString());
+    expect(doc.timestamp).toBe("2026-01-21T16:00:00.000Z");
     expect(doc.balances).toEqual({
       platform: { coinbase: 1234.56, kraken: 5678.9 },
       users: { alice: { coinbase: 250, kraken: 750 }, bob: { kraken: 2500 } },

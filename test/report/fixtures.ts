@@ -47,6 +47,6 @@ export function guideAccounts() {
       user("bob", [row("kraken", 250000n)]),
       user("alice", [row("coinbase", 25000n), row("kraken", 75000n)]),
     ],
-    generatedAt: new Date(2026, 0, 21, 16, 0, 0),
+    generatedAt: new Date("2026-01-21T16:00:00.000Z"),
   };
 }

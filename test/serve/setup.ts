@@ -18,11 +18,16 @@ export interface ServeSetup {
 /**
  * The guide's figures (platform $1,234.56 + $5,678.90; alice $250 + $750; bob $2,500), with
  * credentials inline in 0600 files. `failing` adds a platform Alpaca account whose key was
- * revoked; `users` adds more users with one Kraken account each.
+ * revoked; `users` adds more users with one Kraken account each; `platformName` replaces the
+ * platform's name ("Nija System").
  */
 export async function guideSetup(
   emulator: Emulator,
-  extra: { failing?: boolean; users?: { id: string; name: string; usd: string }[] } = {},
+  extra: {
+    failing?: boolean;
+    users?: { id: string; name: string; usd: string }[];
+    platformName?: string;
+  } = {},
 ): Promise<ServeSetup> {
   const s = await scratch();
   const platformCoinbase = seedAccount(emulator, "coinbase", { USD: "1000.00", USDC: "234.56" });
@@ -49,7 +54,10 @@ export async function guideSetup(
     keys.platformAlpaca = revoked;
     platform.push(on("alpaca", revoked));
   }
-  await writeJson(join(s.config, "platform.json"), { name: "Nija System", brokers: platform });
+  await writeJson(join(s.config, "platform.json"), {
+    name: extra.platformName ?? "Nija System",
+    brokers: platform,
+  });
   await writeJson(join(s.config, "users", "alice.json"), {
     user_id: "alice",
     name: "Alice",

@@ -76,7 +76,7 @@ describe("two hosts, one Redis", () => {
 
     // A third host is served from Redis: no request, no ccxt.
     emulator.clearRequests();
-    const trace = ["--import", join(ROOT, "test", "helpers", "trace-ccxt.mjs")];
+    const trace = ["--import", join(ROOT, "test", "helpers", "trace-heavy-modules.mjs")];
     const third = await runCli(
       ["--config-dir", s.config, "--cache-dir", s.host("c"), "--json", "--store", redis.url],
       { cwd: s.dir, nodeArgs: trace },
