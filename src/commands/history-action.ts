@@ -3,9 +3,8 @@
  * tables; a report run must not pay for that).
  */
 import { join } from "node:path";
-import { formatProblem } from "../config/errors.js";
-import { readConfigText } from "../config/files.js";
-import { parseJson } from "../config/json.js";
+import { ConfigError, formatProblem } from "../config/errors.js";
+import { loadSettings } from "../config/load.js";
 import { seriesId } from "../monitor/alerts.js";
 import {
   HISTORY_FILE,
@@ -94,28 +93,18 @@ function formatOf(flags: HistoryFlags): HistoryFormat | { error: string; hint: s
  * settings file or it sets none; the exit code after its problems are shown when it is broken.
  */
 async function settingsStateDir(configDir: string, io: CliIo): Promise<string | null | number> {
-  const file = join(configDir, "settings.json");
-  const read = await readConfigText(file);
-  if (!read.ok) {
-    if (read.missing) return null;
-    warn(io, `show-user-balances: ${file} ${read.fault.message}`);
-    warn(io, `  fix: ${read.fault.hint}`);
+  let loaded: Awaited<ReturnType<typeof loadSettings>>;
+  try {
+    loaded = await loadSettings(configDir);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    warn(io, `show-user-balances: ${error.message}`);
+    if (error.hint) warn(io, `  fix: ${error.hint}`);
     return EXIT.config;
   }
-  const json = parseJson(read.text);
-  const { parseSettings } = await import("../config/settings.js");
-  const parsed = json.ok ? parseSettings(json.value, file) : null;
-  if (!parsed || parsed.problems.length > 0) {
-    const problems = parsed?.problems ?? [];
-    if (!json.ok)
-      warn(
-        io,
-        `show-user-balances: ${file}: invalid JSON at line ${json.line}, column ${json.column}: ${json.reason}`,
-      );
-    for (const problem of problems) warn(io, `show-user-balances: ${formatProblem(problem)}`);
-    return EXIT.config;
-  }
-  return parsed.settings.stateDir ?? null;
+  for (const problem of loaded.problems) warn(io, `show-user-balances: ${formatProblem(problem)}`);
+  if (loaded.problems.length > 0) return EXIT.config;
+  return loaded.settings.stateDir ?? null;
 }
 
 export async function historyAction(flags: HistoryFlags, io: CliIo): Promise<number> {

@@ -8,7 +8,7 @@ import type { LoadedConfig } from "../config/index.js";
 import { DEFAULT_KRAKEN_SPACING_MS } from "../queue/kraken-lane.js";
 import { DEFAULT_CONCURRENCY } from "../report/collect.js";
 import type { RunOptions } from "../run.js";
-import { type CliIo, COLOR_WHEN, EXIT, warn } from "./context.js";
+import { type CliIo, COLOR_WHEN, checkFilters, configToShow, EXIT, warn } from "./context.js";
 
 /** A number (or whole number) within [min, max]; the message names the flag and the range. */
 export function numberIn(
@@ -354,8 +354,35 @@ export function checkRunDirectories(
   );
 }
 
+/**
+ * From a loaded config to a run ready to fetch: what to show (with the exit code an empty
+ * config earns), the --user/--broker filters checked against it, the run options and the store.
+ * A number is the exit code.
+ */
+export async function prepareFetch(
+  command: Command,
+  flags: RunFlags & { user?: string[]; broker?: string[] },
+  loaded: LoadedConfig,
+  io: CliIo,
+): Promise<
+  | number
+  | { config: LoadedConfig; emptyCode: number | null; options: RunOptions; opened?: OpenedStore }
+> {
+  const { config, code: emptyCode } = await configToShow(io, loaded, loadOptions(flags));
+  const typo = checkFilters(io, config, {
+    users: flags.user,
+    brokers: flags.broker,
+    includeDisabled: flags.includeDisabled,
+  });
+  if (typo !== null) return typo;
+  const options = runOptions(command, flags, config, io);
+  const opened = await openRunStore(flags, config, options, io);
+  if (typeof opened === "number") return opened;
+  return { config, emptyCode, options, opened };
+}
+
 /** The config-loading part of the run options (before the config is read). */
-export function loadOptions(flags: RunFlags): RunOptions {
+export function loadOptions(flags: Pick<RunFlags, "configDir" | "includeDisabled">): RunOptions {
   return { configDir: flags.configDir, includeDisabled: flags.includeDisabled };
 }
 

@@ -5,7 +5,6 @@
  * reshapes it; its total is the report's total to the cent.
  */
 import { type Command, Option } from "commander";
-import { defaultCacheDir } from "../cache/paths.js";
 import { Monitor } from "../monitor/monitor.js";
 import { defaultStateDir } from "../monitor/paths.js";
 import { stringifyJson } from "../render/json-text.js";
@@ -14,16 +13,7 @@ import { loadPalette } from "../render/style.js";
 import { terminalWidth } from "../render/width.js";
 import { isFailed, type Report } from "../report/model.js";
 import { runReport } from "../run.js";
-import {
-  type CliIo,
-  type ColorWhen,
-  checkFilters,
-  configToShow,
-  EXIT,
-  loadConfigFor,
-  useColor,
-  warn,
-} from "./context.js";
+import { type CliIo, type ColorWhen, EXIT, useColor, warn } from "./context.js";
 import { addHistoryStoreFlags, type HistoryStoreFlags } from "./monitor.js";
 import {
   addColorFlags,
@@ -31,19 +21,16 @@ import {
   addRunFlags,
   addSelectionFlags,
   addSplitStablecoinsFlag,
-  checkRunDirectories,
   grouped,
   HELP_GROUP,
-  loadOptions,
   numberIn,
   type OutputFormat,
-  openRunStore,
   outputFormat,
+  prepareFetch,
   type RunFlags,
-  runOptions,
   withStore,
 } from "./options.js";
-import { applySettings } from "./settings-defaults.js";
+import { loadSettledConfig } from "./settings-defaults.js";
 
 export interface PortfolioFlags extends RunFlags, HistoryStoreFlags {
   json?: boolean;
@@ -121,26 +108,11 @@ export async function portfolioAction(command: Command, io: CliIo): Promise<numb
     warn(io, `  fix: ${format.hint}`);
     return EXIT.config;
   }
-  const badDir = checkRunDirectories(io, flags, {
-    cacheDir: defaultCacheDir(),
-    ...(flags.history ? { stateDir: defaultStateDir() } : {}),
-  });
-  if (badDir !== null) return badDir;
-  const loaded = await loadConfigFor(io, loadOptions(flags));
+  const loaded = await loadSettledConfig(command, flags, io, flags.history);
   if (typeof loaded === "number") return loaded;
-  const unsettled = applySettings(command, flags, loaded.settings, io);
-  if (unsettled !== null) return unsettled;
-  const { config, code: emptyCode } = await configToShow(io, loaded, loadOptions(flags));
-  const typo = checkFilters(io, config, {
-    users: flags.user,
-    brokers: flags.broker,
-    includeDisabled: flags.includeDisabled,
-  });
-  if (typo !== null) return typo;
-
-  const options = runOptions(command, flags, config, io);
-  const opened = await openRunStore(flags, config, options, io);
-  if (typeof opened === "number") return opened;
+  const prepared = await prepareFetch(command, flags, loaded, io);
+  if (typeof prepared === "number") return prepared;
+  const { config, emptyCode, options, opened } = prepared;
   // What this run fetches live is recorded, as a report run's would be (figures served from the
   // cache were recorded by whoever fetched them); no alert is evaluated here.
   const recorder = new Monitor(config, {

@@ -1,10 +1,8 @@
 import type { Command } from "commander";
 import { Option } from "commander";
-import { defaultCacheDir } from "../cache/paths.js";
 import type { LoadedConfig } from "../config/index.js";
 import type { Alert } from "../monitor/alerts.js";
 import { HistoryError } from "../monitor/history.js";
-import { defaultStateDir } from "../monitor/paths.js";
 import { alertToJson, renderAlerts } from "../render/alerts.js";
 import { toJsonDocument } from "../render/json.js";
 import { stringifyJson } from "../render/json-text.js";
@@ -13,16 +11,7 @@ import { loadPalette } from "../render/style.js";
 import { terminalWidth } from "../render/width.js";
 import type { BrokerRow, Report, ReportAccount } from "../report/model.js";
 import { runReport } from "../run.js";
-import {
-  type CliIo,
-  type ColorWhen,
-  checkFilters,
-  configToShow,
-  EXIT,
-  loadConfigFor,
-  useColor,
-  warn,
-} from "./context.js";
+import { type CliIo, type ColorWhen, EXIT, useColor, warn } from "./context.js";
 import {
   addMonitorFlags,
   createMonitor,
@@ -38,18 +27,15 @@ import {
   addRunFlags,
   addSelectionFlags,
   addSplitStablecoinsFlag,
-  checkRunDirectories,
   grouped,
   HELP_GROUP,
-  loadOptions,
   type OutputFormat,
-  openRunStore,
   outputFormat,
+  prepareFetch,
   type RunFlags,
-  runOptions,
   withStore,
 } from "./options.js";
-import { applySettings } from "./settings-defaults.js";
+import { loadSettledConfig } from "./settings-defaults.js";
 
 interface ReportFlags extends RunFlags, MonitorFlags {
   /** Set for --json and --format json alike (see outputFormat). */
@@ -317,31 +303,16 @@ export async function reportAction(command: Command, io: CliIo): Promise<number>
   }
   // --format json is --json from here on: one flag decides the JSON paths.
   const flags: ReportFlags = { ...given, json: outputFormat(given) === "json" };
-  const badDir = checkRunDirectories(io, flags, {
-    cacheDir: defaultCacheDir(),
-    ...(flags.history ? { stateDir: defaultStateDir() } : {}),
-  });
-  if (badDir !== null) return badDir;
-  const loaded = await loadConfigFor(io, loadOptions(flags));
+  const loaded = await loadSettledConfig(command, flags, io, flags.history);
   if (typeof loaded === "number") return loaded;
-  const unsettled = applySettings(command, flags, loaded.settings, io);
-  if (unsettled !== null) return unsettled;
 
   if (flags.explainCredentials) {
     io.stdout.write(flags.json ? explainCredentialsJson(loaded) : explainCredentials(loaded));
     return loaded.problems.length ? EXIT.config : EXIT.ok;
   }
-  const { config, code: emptyCode } = await configToShow(io, loaded, loadOptions(flags));
-  const typo = checkFilters(io, config, {
-    users: flags.user,
-    brokers: flags.broker,
-    includeDisabled: flags.includeDisabled,
-  });
-  if (typo !== null) return typo;
-
-  const options = runOptions(command, flags, config, io);
-  const opened = await openRunStore(flags, config, options, io);
-  if (typeof opened === "number") return opened;
+  const prepared = await prepareFetch(command, flags, loaded, io);
+  if (typeof prepared === "number") return prepared;
+  const { config, emptyCode, options, opened } = prepared;
   const monitor = createMonitor(flags, config, io);
   // A webhook set in the environment for every run is no mistake on a run without thresholds.
   if (flags.notify && !monitor.alerting && command.getOptionValueSource("notify") !== "env") {

@@ -3,7 +3,6 @@
  * assets are not needed by a report run).
  */
 import type { Command } from "commander";
-import { defaultCacheDir } from "../cache/paths.js";
 import { defaultStateDir } from "../monitor/paths.js";
 import { isLoopbackHost } from "../serve/auth.js";
 import { ReportSource } from "../serve/report-source.js";
@@ -14,18 +13,11 @@ import {
   listen,
   SHUTDOWN_GRACE_MS,
 } from "../serve/server.js";
-import { type CliIo, configToShow, EXIT, loadConfigFor, warn } from "./context.js";
+import { type CliIo, configToShow, EXIT, warn } from "./context.js";
 import { createRecorder, type HistoryStoreFlags } from "./monitor.js";
-import {
-  checkRunDirectories,
-  loadOptions,
-  openRunStore,
-  type RunFlags,
-  runOptions,
-  withStore,
-} from "./options.js";
+import { loadOptions, openRunStore, type RunFlags, runOptions, withStore } from "./options.js";
 import { type ServeFlags, TOKEN_ENV } from "./serve.js";
-import { applySettings } from "./settings-defaults.js";
+import { loadSettledConfig } from "./settings-defaults.js";
 
 function waitForSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
@@ -52,18 +44,10 @@ export async function serveAction(command: Command, io: CliIo): Promise<number> 
     warn(io, `  fix: set ${TOKEN_ENV} (e.g. to $(openssl rand -hex 32)), or bind to 127.0.0.1`);
     return EXIT.config;
   }
+  const loaded = await loadSettledConfig(command, flags, io, flags.history !== false);
+  if (typeof loaded === "number") return loaded;
   // Here --refresh is the page's interval: the runs themselves always use the cache.
   const runFlags: RunFlags = { ...flags, refresh: false };
-  const badDir = checkRunDirectories(io, runFlags, {
-    cacheDir: defaultCacheDir(),
-    ...(flags.history !== false ? { stateDir: defaultStateDir() } : {}),
-  });
-  if (badDir !== null) return badDir;
-  const loaded = await loadConfigFor(io, loadOptions(runFlags));
-  if (typeof loaded === "number") return loaded;
-  const unsettled = applySettings(command, flags, loaded.settings, io);
-  if (unsettled !== null) return unsettled;
-  Object.assign(runFlags, { ...flags, refresh: false });
   // A server with no account at all would show an empty page forever: refuse to start (exit 2).
   const { config, code } = await configToShow(io, loaded, loadOptions(runFlags));
   if (code !== null) return code;

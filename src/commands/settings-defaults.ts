@@ -5,12 +5,20 @@
  * before the command reads a flag; commander's value source tells a default from a given flag.
  */
 import type { Command } from "commander";
+import { defaultCacheDir } from "../cache/paths.js";
 import { NOTIFY_URL_ENV } from "../config/bounds.js";
+import type { LoadedConfig } from "../config/index.js";
 import type { Settings } from "../config/schemas.js";
 import { usdNumberToCents } from "../monitor/alerts.js";
 import { checkWebhookUrl } from "../monitor/notify.js";
-import { type CliIo, EXIT, warn } from "./context.js";
-import { refuseSpecialDirectory } from "./options.js";
+import { defaultStateDir } from "../monitor/paths.js";
+import { type CliIo, EXIT, loadConfigFor, warn } from "./context.js";
+import {
+  checkRunDirectories,
+  loadOptions,
+  type RunFlags,
+  refuseSpecialDirectory,
+} from "./options.js";
 
 const ms = (seconds: number | undefined) => (seconds === undefined ? undefined : seconds * 1000);
 
@@ -50,6 +58,27 @@ const ALERT_FLAGS = new Set(["alertLow", "alertDrop", "dropWindow", "renotify", 
 
 /** The settings that name directories, checked as the flags' values are. */
 const DIRECTORY_SETTINGS = ["cacheDir", "stateDir"] as const;
+
+/**
+ * What every command that fetches does first: refuse a cache or state directory where files
+ * cannot be kept, load the config (its problems on stderr), then fill the flags the command line
+ * left at their defaults from the environment and settings.json. A number is the exit code.
+ */
+export async function loadSettledConfig(
+  command: Command,
+  flags: Pick<RunFlags, "configDir" | "includeDisabled" | "cacheDir"> & { stateDir?: string },
+  io: CliIo,
+  recordsHistory: boolean,
+): Promise<LoadedConfig | number> {
+  const badDir = checkRunDirectories(io, flags, {
+    cacheDir: defaultCacheDir(),
+    ...(recordsHistory ? { stateDir: defaultStateDir() } : {}),
+  });
+  if (badDir !== null) return badDir;
+  const loaded = await loadConfigFor(io, loadOptions(flags));
+  if (typeof loaded === "number") return loaded;
+  return applySettings(command, flags, loaded.settings, io) ?? loaded;
+}
 
 /**
  * Fills `flags` (and the command's option values) from the environment and settings.json where

@@ -5,7 +5,7 @@
  * never the value.
  */
 import { createPublicKey } from "node:crypto";
-import { coinbasePrivateKey } from "../brokers/coinbase-key.js";
+import { coinbasePrivateKey, readPem } from "../brokers/coinbase-key.js";
 import type { Credentials } from "./types.js";
 
 export interface CredentialFault {
@@ -178,14 +178,10 @@ const KEY_OIDS: [string, Buffer][] = [
  * and the label or PKCS#8 algorithm names the type. undefined: not a parsable key.
  */
 function pemKeyType(pem: string): string | undefined {
-  const match =
-    /^-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n]+?)\r?\n?-----END \1-----\s*$/.exec(
-      pem.trim(),
-    );
-  if (!match) return undefined;
-  const der = Buffer.from((match[2] as string).replace(/\s+/g, ""), "base64");
+  const block = readPem(pem);
+  if (!block) return undefined;
+  const { label, der } = block;
   if (der.length < 2 || der[0] !== 0x30 || derLength(der) !== der.length) return undefined;
-  const label = match[1] as string;
   if (label === "EC PRIVATE KEY") return "ec";
   if (label === "RSA PRIVATE KEY") return "rsa";
   if (label !== "PRIVATE KEY") return "unknown";

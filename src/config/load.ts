@@ -224,8 +224,9 @@ class Loader {
       });
     }
     const value = parsed.value;
+    if (form === undefined) return value;
     const fast =
-      form === undefined || yaml || !isObject(value)
+      yaml || !isObject(value)
         ? undefined
         : form === "platform"
           ? fastPlatformFile(value)
@@ -732,17 +733,9 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
   await loader.checkBrokerIds();
   const shared = sharedCredentials(platform, users);
   loader.warnings.push(...shared.warnings);
-  const settingsFile = join(configDir, "settings.json");
-  const settingsValue = top?.some((d) => d.name === "settings.json")
-    ? await loader.readConfigFile(settingsFile)
-    : undefined;
-  // zod only when there is a settings file to check.
-  const parsedSettings =
-    settingsValue === undefined
-      ? null
-      : (await import("./settings.js")).parseSettings(settingsValue, settingsFile);
-  loader.problems.push(...(parsedSettings?.problems ?? []));
-  const settings = parsedSettings?.settings ?? {};
+  const settings = top?.some((d) => d.name === "settings.json")
+    ? await readSettings(loader, configDir)
+    : {};
   return {
     settings,
     configDir,
@@ -753,6 +746,31 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
     dotenvPath: loader.dotenvPath,
     sharedCredentials: shared.groups,
   };
+}
+
+/** `<configDir>/settings.json`, its problems recorded on the loader; zod only when it exists. */
+async function readSettings(loader: Loader, configDir: string): Promise<Settings> {
+  const file = join(configDir, "settings.json");
+  const value = await loader.readConfigFile(file);
+  if (value === undefined) return {};
+  const parsed = (await import("./settings.js")).parseSettings(value, file);
+  loader.problems.push(...parsed.problems);
+  return parsed.settings;
+}
+
+/**
+ * settings.json alone (for a command that reads no account, such as `history`): its settings
+ * and problems, as `loadConfig` would give them; none when the file does not exist.
+ */
+export async function loadSettings(
+  configDir: string,
+): Promise<{ settings: Settings; problems: ConfigProblem[] }> {
+  const loader = new Loader(process.env, false);
+  const present = (await listDir(configDir, "config directory"))?.some(
+    (d) => d.name === "settings.json",
+  );
+  const settings = present ? await readSettings(loader, configDir) : {};
+  return { settings, problems: loader.problems };
 }
 
 async function loadPlatformFile(loader: Loader, file: string): Promise<AccountConfig | null> {
