@@ -1,11 +1,11 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 /**
  * A stable, non-reversible id for an API key: enough to tell keys apart in cache entries, lanes
  * and logs, useless to anyone who reads it. Secrets are never fingerprinted.
  */
 export function keyFingerprint(apiKey: string): string {
-  return createHash("sha256").update(`show-user-balances:${apiKey}`).digest("hex").slice(0, 16);
+  return hash("sha256", `show-user-balances:${apiKey}`, "hex").slice(0, 16);
 }
 
 /** Replaces every occurrence of the given secret values (and long fragments of them) with "***". */

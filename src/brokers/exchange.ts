@@ -44,8 +44,10 @@ const bases = new Map<string, Exchange>();
  * with ccxt's default HTTP client, opens a connection pool of its own. So each exchange, origin
  * and option set gets one configured instance, and each account a thin view of it
  * (`Object.create`) holding only its own credentials, timeout, throttle, implicit API methods and
- * observers (~0.5 ms): per-request state that ccxt writes to `this` lands on the view. Requests go through Node's global fetch,
- * whose pool every view shares (and which spares ccxt importing undici on start-up).
+ * observers (~0.5 ms): per-request state that ccxt writes to `this` lands on the view.
+ * Requests go through ccxt's default Node client, `undici.request` with one keep-alive pool per
+ * instance that every view shares: ~0.3 ms less CPU per request than Node's global `fetch`,
+ * for ~60 ms of loading undici once per process.
  */
 function baseExchange(Class: ExchangeClass, setup: ExchangeSetup): Exchange {
   const key = JSON.stringify([
@@ -56,11 +58,7 @@ function baseExchange(Class: ExchangeClass, setup: ExchangeSetup): Exchange {
   ]);
   let base = bases.get(key);
   if (!base) {
-    base = new Class({
-      enableRateLimit: true,
-      fetchImplementation: globalThis.fetch,
-      ...setup.ccxtOptions,
-    });
+    base = new Class({ enableRateLimit: true, ...setup.ccxtOptions });
     // Sandbox first: it swaps in the test URLs, which an apiUrl then rebases like the others.
     if (setup.sandbox) base.setSandboxMode(true);
     if (setup.apiUrl) {
@@ -69,7 +67,13 @@ function baseExchange(Class: ExchangeClass, setup: ExchangeSetup): Exchange {
     shareImplicitMethods(base);
     // ccxt looks for optional proxy-agent modules before a request and remembers the answer on
     // `this`: asked here, the answer is inherited by every view instead of probed per account.
-    void (base as unknown as { loadProxyModules(): Promise<void> }).loadProxyModules();
+    // Likewise its HTTP client: loaded on the instance, so the views share one undici pool.
+    const loader = base as unknown as Record<
+      "loadProxyModules" | "loadFetchImplementation",
+      () => Promise<void>
+    >;
+    void loader.loadProxyModules();
+    void loader.loadFetchImplementation();
     bases.set(key, base);
   }
   return base;

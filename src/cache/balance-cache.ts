@@ -1,6 +1,5 @@
-import { createHash, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { hash, randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AccountBalance } from "../brokers/types.js";
 import { keyFingerprint } from "../secrets.js";
@@ -8,6 +7,10 @@ import { readCacheEntry } from "./cache-entry.js";
 import type { CacheEntry } from "./entry-schema.js";
 import { acquireLock, type ReleaseLock } from "./file-lock.js";
 import type { BalanceStore } from "./store.js";
+
+/** Names this process's temp files apart from other processes' (and hosts', on a shared disk). */
+const TEMP_TAG = `${process.pid}.${randomBytes(4).toString("hex")}`;
+let tempCount = 0;
 
 /** Bumped whenever the entry shape changes; entries of another format are ignored and rewritten. */
 export const CACHE_FORMAT = 2;
@@ -46,7 +49,7 @@ export function cacheKey(parts: CacheKeyParts): string {
     parts.apiUrl ?? "",
     parts.valuation,
   ];
-  const digest = createHash("sha256").update(identity.join("\n")).digest("hex").slice(0, 24);
+  const digest = hash("sha256", identity.join("\n"), "hex").slice(0, 24);
   return `${parts.broker}-${digest}`;
 }
 
@@ -57,20 +60,24 @@ export function cacheKey(parts: CacheKeyParts): string {
  */
 export class DiskBalanceCache implements BalanceStore {
   private readonly warned = new Set<string>();
-  private ready: Promise<void> | null = null;
+  private ready = false;
 
   constructor(
     readonly dir: string,
     private readonly onWarning: (message: string) => void = () => undefined,
   ) {}
 
-  private ensureDir(): Promise<void> {
+  /**
+   * File operations here are synchronous, like the reads. Through fs/promises each is a
+   * thread-pool round trip and concurrent creates contend for the directory: a cold run cost
+   * 2.1-2.5 ms of CPU per account that way, 1.4 ms synchronously (1,000 accounts, 0 latency).
+   */
+  private ensureDir(): void {
+    if (this.ready) return;
     // Directories we create are 0700; an existing directory given with --cache-dir keeps its
     // mode (never chmod a directory the user chose), and every file in it is 0600.
-    this.ready ??= mkdir(join(this.dir, "locks"), { recursive: true, mode: 0o700 }).then(
-      () => undefined,
-    );
-    return this.ready;
+    mkdirSync(join(this.dir, "locks"), { recursive: true, mode: 0o700 });
+    this.ready = true;
   }
 
   private file(key: string): string {
@@ -99,13 +106,18 @@ export class DiskBalanceCache implements BalanceStore {
   async write(key: string, balance: AccountBalance, storedAt = Date.now()): Promise<void> {
     const entry: CacheEntry = { format: CACHE_FORMAT, storedAt, balance };
     const target = this.file(key);
-    const temp = `${target}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    tempCount += 1;
+    const temp = `${target}.${TEMP_TAG}.${tempCount}.tmp`;
     try {
-      await this.ensureDir();
-      await writeFile(temp, serializeCacheEntry(entry), { mode: 0o600 });
-      await rename(temp, target);
+      this.ensureDir();
+      writeFileSync(temp, serializeCacheEntry(entry), { mode: 0o600 });
+      renameSync(temp, target);
     } catch (error) {
-      await unlink(temp).catch(() => undefined);
+      try {
+        unlinkSync(temp);
+      } catch {
+        // Never written, or already gone.
+      }
       this.warnOnce(key, `cannot write cache entry ${target}: ${(error as Error).message}`);
     }
   }
@@ -117,7 +129,7 @@ export class DiskBalanceCache implements BalanceStore {
    */
   async lock(name: string, waitMs: number, leaseMs: number): Promise<ReleaseLock | null> {
     try {
-      await this.ensureDir();
+      this.ensureDir();
       return await acquireLock(join(this.dir, "locks", `${name}.lock`), { waitMs, leaseMs });
     } catch (error) {
       this.warnOnce(
@@ -131,7 +143,7 @@ export class DiskBalanceCache implements BalanceStore {
   /** A small shared value beside the locks (the last Kraken request start per key). */
   async readMark(name: string): Promise<number> {
     try {
-      return Number(await readFile(join(this.dir, "locks", `${name}.last`), "utf8")) || 0;
+      return Number(readFileSync(join(this.dir, "locks", `${name}.last`), "utf8")) || 0;
     } catch {
       return 0;
     }
@@ -139,8 +151,8 @@ export class DiskBalanceCache implements BalanceStore {
 
   async writeMark(name: string, value: number): Promise<void> {
     try {
-      await this.ensureDir();
-      await writeFile(join(this.dir, "locks", `${name}.last`), String(value), { mode: 0o600 });
+      this.ensureDir();
+      writeFileSync(join(this.dir, "locks", `${name}.last`), String(value), { mode: 0o600 });
     } catch {
       // Reported by lock(); the in-process spacing still holds.
     }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -22,7 +22,7 @@ export class DiskPublicCache implements PublicCache {
   constructor(private readonly dir: string) {}
 
   private file(name: string): string {
-    const digest = createHash("sha256").update(name).digest("hex").slice(0, 24);
+    const digest = hash("sha256", name, "hex").slice(0, 24);
     return join(this.dir, "public", `${digest}.json`);
   }
 

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { loadExchangeClass } from "../../src/brokers/ccxt-loader.js";
 import { createExchange } from "../../src/brokers/exchange.js";
@@ -39,6 +40,42 @@ describe("account views of one shared ccxt instance", () => {
       expect(result, `${id} ${name}`).toBeInstanceOf(Promise);
       await expect(result).resolves.toBe("answered");
       expect(seen[0]).toBe(view);
+    }
+  });
+
+  it("share one undici pool: ccxt's own HTTP client, loaded on the shared instance", async () => {
+    const Class = await loadExchangeClass("alpaca");
+    if (!Class) throw new Error("no ccxt class for alpaca");
+    const { exchange } = createExchange(Class, {
+      credentials: { apiKey: "k", secret: "s" },
+      apiUrl: "http://127.0.0.1:1/undici-pool",
+      timeoutMs: 1000,
+    });
+    const base = Object.getPrototypeOf(exchange) as Record<string, unknown> & {
+      fetchImplementationLoading: Promise<void>;
+    };
+    await base.fetchImplementationLoading;
+    const view = exchange as unknown as Record<string, unknown>;
+    expect(typeof (view.undiciModule as { request?: unknown })?.request).toBe("function");
+    expect(view.fetchDispatcher).toBeDefined();
+    expect(Object.hasOwn(view, "fetchDispatcher")).toBe(false);
+  });
+
+  it("get undici's named exports in the pre-bundled modules (dist/ccxt) too", async () => {
+    // Bundled, a CommonJS package's dynamic import yields only `default`: without the build's
+    // alias ccxt would take undici for loaded and fail every request with a TypeError.
+    for (const id of IDS) {
+      const file = fileURLToPath(new URL(`../../dist/ccxt/${id}.js`, import.meta.url));
+      const Class = (await import(file)).default as new () => Record<string, unknown> & {
+        loadFetchImplementation(): Promise<void>;
+      };
+      const instance = new Class();
+      await instance.loadFetchImplementation();
+      const undici = instance.undiciModule as Record<string, unknown> | undefined;
+      expect(instance.fetchIsNative, id).toBe(true);
+      for (const name of ["request", "Agent", "ProxyAgent", "fetch"]) {
+        expect(typeof undici?.[name], `${id} undici.${name}`).toBe("function");
+      }
     }
   });
 });

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, utimes, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -97,6 +97,54 @@ describe("acquireLock", () => {
     await utimes(path, old, old);
     const release = await acquireLock(path, { ...opts, waitMs: 3000 });
     expect(release).not.toBeNull();
+    await release?.();
+  });
+
+  it("takes a lock as a link to one holder file per process, and releases only its own", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "sub-lock-"));
+    const first = await acquireLock(join(dir, "f.lock"), opts);
+    const second = await acquireLock(join(dir, "g.lock"), opts);
+    const holders = (await readdir(dir)).filter((name) => name.startsWith(".holder-"));
+    expect(holders).toHaveLength(1);
+    const holder = await stat(join(dir, holders[0] as string));
+    expect((await stat(join(dir, "f.lock"))).ino).toBe(holder.ino);
+    expect(JSON.parse(await readFile(join(dir, "g.lock"), "utf8")).pid).toBe(process.pid);
+    await first?.();
+    expect((await readdir(dir)).sort()).toEqual([holders[0], "g.lock"]);
+    // Broken (past its lease) and taken by another run: the late release leaves that one alone.
+    const late = await acquireLock(join(dir, "h.lock"), opts);
+    await writeFile(join(dir, "h.lock.other"), "{}");
+    const { rename } = await import("node:fs/promises");
+    await rename(join(dir, "h.lock.other"), join(dir, "h.lock"));
+    await late?.();
+    expect(await readFile(join(dir, "h.lock"), "utf8")).toBe("{}");
+    await second?.();
+  });
+
+  it("sweeps the holder file of a run killed while holding a lock, and takes its lock at once", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "sub-lock-"));
+    // The built module (npm test builds first): a plain node child runs it on every Node line.
+    const lockModule = new URL("../../dist/cache/file-lock.js", import.meta.url).href;
+    const script = `const { acquireLock } = await import(${JSON.stringify(lockModule)});
+      await acquireLock(${JSON.stringify(join(dir, "k.lock"))}, { waitMs: 1000, leaseMs: 60000 });
+      console.log("held"); setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const held = await new Promise<boolean>((resolve) => {
+      child.stdout.on("data", (chunk: Buffer) => resolve(chunk.toString().includes("held")));
+      child.once("exit", () => resolve(false));
+    });
+    expect(held).toBe(true);
+    child.kill("SIGKILL");
+    await new Promise((resolve) => child.once("exit", resolve));
+    const left = (await readdir(dir)).filter((name) => name.startsWith(".holder-"));
+    expect(left).toHaveLength(1);
+    const started = Date.now();
+    const release = await acquireLock(join(dir, "k.lock"), opts);
+    expect(release).not.toBeNull();
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(await readdir(dir)).not.toContain(left[0]);
     await release?.();
   });
 });
