@@ -78,12 +78,13 @@ export async function fetchThroughCache(
   if (refused) return refused;
   const release = await cache.lock(key, policy.lockWaitMs, policy.lockLeaseMs);
   try {
-    const latest = await cache.read(key);
+    // Fresh: what a run that held the lock before this one wrote.
+    const latest = await cache.read(key, { fresh: true });
     if (latest && usable(latest.storedAt)) {
       return { balance: latest.balance, source: "cached", ageSeconds: ageOf(latest.storedAt) };
     }
     // The run this one waited for may have just been refused.
-    const refusedMeanwhile = await rememberedRefusal(cache, policy, key, latest ?? before);
+    const refusedMeanwhile = await rememberedRefusal(cache, policy, key, latest ?? before, true);
     if (refusedMeanwhile) return refusedMeanwhile;
     const live = await fetchLive();
     if (live.status === "ok") {
@@ -134,9 +135,10 @@ async function rememberedRefusal(
   policy: CachePolicy,
   key: string,
   good: CacheEntry | null,
+  fresh = false,
 ): Promise<Figure | null> {
   if (policy.mode !== "use") return null;
-  const refusal = await cache.read(refusalKey(key));
+  const refusal = await cache.read(refusalKey(key), { fresh });
   if (!refusal || !KEY_REFUSALS.has(refusal.balance.status)) return null;
   const at = refusal.storedAt;
   const now = Date.now();

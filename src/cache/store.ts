@@ -8,8 +8,11 @@ import type { CacheEntry } from "./balance-cache.js";
  * operations. Keys and values never hold a credential.
  */
 export interface BalanceStore extends SharedLaneState {
-  /** The entry under `key`, or null when there is none or it cannot be used. */
-  read(key: string): Promise<CacheEntry | null>;
+  /**
+   * The entry under `key`, or null when there is none or it cannot be used. `fresh`: what other
+   * runs wrote up to now must be seen (a store that reads ahead reads again).
+   */
+  read(key: string, options?: { fresh?: boolean }): Promise<CacheEntry | null>;
   /** Stores a good balance; failures to store are reported through the store's warnings. */
   write(key: string, balance: AccountBalance, storedAt?: number): Promise<void>;
   /** A cross-process lock; null when `waitMs` passed (or the store cannot lock) without it. */

@@ -58,22 +58,69 @@ describe("DiskBalanceCache", () => {
     expect(cacheKey(KEY_PARTS)).toBe(base);
   });
 
-  it("ignores a corrupt, truncated or old-format entry with one warning, then rewrites it", async () => {
-    const dir = await scratch();
-    const warnings: string[] = [];
-    const cache = new DiskBalanceCache(dir, (m) => warnings.push(m));
+  it("ignores a corrupt segment or an old-format entry with one warning, then rewrites it", async () => {
     const key = cacheKey(KEY_PARTS);
-    await cache.write(key, balance(100n));
-    const file = join(dir, `${key}.json`);
-    const good = await readFile(file, "utf8");
-    for (const bad of [good.slice(0, 20), "not json", JSON.stringify({ format: 0, storedAt: 1 })]) {
-      await writeFile(file, bad);
-      expect(await cache.read(key)).toBeNull();
+    const corruptions = [
+      (good: string) => good.slice(0, 20),
+      () => "not json",
+      () => JSON.stringify({ entries: { [key]: { format: 0, storedAt: 1 } } }),
+    ];
+    for (const corrupt of corruptions) {
+      const dir = await scratch();
+      await new DiskBalanceCache(dir).write(key, balance(100n));
+      const [segment] = (await readdir(dir)).filter((f) => f.startsWith("seg-"));
+      const file = join(dir, segment as string);
+      const text = corrupt(await readFile(file, "utf8"));
+      await writeFile(file, text);
+      const warnings: string[] = [];
+      const cache = new DiskBalanceCache(dir, (m) => warnings.push(m));
+      expect(await cache.read(key), text).toBeNull();
+      expect(await cache.read(key), text).toBeNull();
+      expect(warnings, text).toHaveLength(1);
+      expect(warnings[0], text).toMatch(/will be (rewritten|removed)/);
+      await cache.write(key, balance(200n));
+      expect((await new DiskBalanceCache(dir).read(key))?.balance.usdCents, text).toBe(200n);
     }
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toContain("will be rewritten");
-    await cache.write(key, balance(200n));
-    expect((await cache.read(key))?.balance.usdCents).toBe(200n);
+  });
+
+  it("keeps entries in few files: a flush per burst, merged past 32 segments, nothing lost", async () => {
+    const dir = await scratch();
+    const writer = new DiskBalanceCache(dir);
+    const keys = Array.from({ length: 300 }, (_, i) =>
+      cacheKey({ ...KEY_PARTS, account: `u${i}` }),
+    );
+    // 100 rounds of 3 writes at once: one segment each, merged as they pass 32.
+    for (let round = 0; round < 100; round += 1) {
+      await Promise.all(
+        keys
+          .slice(round * 3, round * 3 + 3)
+          .map((k, i) => writer.write(k, balance(BigInt(round * 3 + i)))),
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const files = (await readdir(dir)).filter((f) => f.startsWith("seg-"));
+    expect(files.length).toBeLessThanOrEqual(33);
+    expect(files.length).toBeGreaterThan(0);
+    const reader = new DiskBalanceCache(dir);
+    for (const [i, k] of keys.entries()) {
+      expect((await reader.read(k))?.balance.usdCents, k).toBe(BigInt(i));
+    }
+    // The newest entry of a key wins, whichever segment holds it.
+    await writer.write(keys[0] as string, balance(999n));
+    expect((await new DiskBalanceCache(dir).read(keys[0] as string))?.balance.usdCents).toBe(999n);
+  });
+
+  it("a fresh read sees what another run wrote since; the first form's entry files are removed", async () => {
+    const dir = await scratch();
+    const key = cacheKey(KEY_PARTS);
+    await writeFile(join(dir, `${key}.json`), "{}");
+    const first = new DiskBalanceCache(dir);
+    const second = new DiskBalanceCache(dir);
+    expect(await second.read(key)).toBeNull();
+    await first.write(key, balance(321n));
+    expect(await second.read(key)).toBeNull(); // read ahead: not asked to look again
+    expect((await second.read(key, { fresh: true }))?.balance.usdCents).toBe(321n);
+    expect(await readdir(dir)).not.toContain(`${key}.json`);
   });
 });
 

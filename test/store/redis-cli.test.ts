@@ -1,4 +1,4 @@
-import { readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Credentials } from "../../src/brokers/types.js";
@@ -52,8 +52,15 @@ async function setup(users: string[], brokers = ["kraken", "coinbase"]) {
   return { ...s, keys, host, run, spawnRun };
 }
 
+/** What the on-disk cache holds: each balance entry (kept in segment files) and each other file. */
 async function cacheFiles(dir: string): Promise<string[]> {
-  return (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith(".json"));
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith(".json"));
+  const held: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith("seg-")) held.push(name);
+    else held.push(...Object.keys(JSON.parse(await readFile(join(dir, name), "utf8")).entries));
+  }
+  return held;
 }
 
 describe("two hosts, one Redis", () => {
