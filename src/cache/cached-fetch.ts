@@ -84,7 +84,8 @@ export async function fetchThroughCache(
       return { balance: latest.balance, source: "cached", ageSeconds: ageOf(latest.storedAt) };
     }
     // The run this one waited for may have just been refused.
-    const refusedMeanwhile = await rememberedRefusal(cache, policy, key, latest ?? before, true);
+    // The read above just looked again: the refusal, if any, is among what it saw.
+    const refusedMeanwhile = await rememberedRefusal(cache, policy, key, latest ?? before);
     if (refusedMeanwhile) return refusedMeanwhile;
     const live = await fetchLive();
     if (live.status === "ok") {
@@ -135,10 +136,9 @@ async function rememberedRefusal(
   policy: CachePolicy,
   key: string,
   good: CacheEntry | null,
-  fresh = false,
 ): Promise<Figure | null> {
   if (policy.mode !== "use") return null;
-  const refusal = await cache.read(refusalKey(key), { fresh });
+  const refusal = await cache.read(refusalKey(key));
   if (!refusal || !KEY_REFUSALS.has(refusal.balance.status)) return null;
   const at = refusal.storedAt;
   const now = Date.now();
