@@ -72,7 +72,7 @@ export function cacheKey(parts: CacheKeyParts): string {
 
 /** A segment: the entries one flush wrote, or a compaction merged. */
 const SEGMENT_NAME = /^seg-\d+-[0-9a-f.]+\.json$/;
-/** Entry files of the cache's first on-disk form (one per key), removed by a compaction. */
+/** Entry files of the cache's first on-disk form (one per key), removed by the next flush. */
 const LEGACY_ENTRY_NAME = /^[a-z0-9]+-[0-9a-f]{24}(\.refused)?\.json$/;
 /** Entries are written at most this often; what arrives meanwhile goes in the same segment. */
 const FLUSH_SPACING_MS = 10;
@@ -122,7 +122,7 @@ export class DiskBalanceCache implements BalanceStore {
   private readonly segments = new Map<string, string[] | null>();
   private listed: { at: number; mtimeMs: number } | null = null;
   private pending: PendingFlush | null = null;
-  /** First-form entry files and temp files seen, removed by the next flush (if old enough). */
+  /** First-form entry files, corrupt segments and segment temp files, for the next flush. */
   private readonly leftovers = new Set<string>();
   private lastFlushAt = 0;
 
@@ -187,7 +187,10 @@ export class DiskBalanceCache implements BalanceStore {
     for (const name of names) {
       if (SEGMENT_NAME.test(name)) {
         if (!this.segments.has(name)) this.load(name);
-      } else if (LEGACY_ENTRY_NAME.test(name) || name.endsWith(".json.tmp")) {
+      } else if (
+        LEGACY_ENTRY_NAME.test(name) ||
+        (name.startsWith("seg-") && name.endsWith(".tmp"))
+      ) {
         this.leftovers.add(name);
       }
     }
