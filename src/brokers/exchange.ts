@@ -45,9 +45,12 @@ const bases = new Map<string, Exchange>();
  * and option set gets one configured instance, and each account a thin view of it
  * (`Object.create`) holding only its own credentials, timeout, throttle, implicit API methods and
  * observers (~0.5 ms): per-request state that ccxt writes to `this` lands on the view.
- * Requests go through ccxt's default Node client, `undici.request` with one keep-alive pool per
- * instance that every view shares: ~0.3 ms less CPU per request than Node's global `fetch`,
- * for ~60 ms of loading undici once per process.
+ *
+ * Requests first go through Node's global `fetch`, which costs nothing to load; once an instance
+ * has sent FETCH_REQUESTS_BEFORE_UNDICI it switches to ccxt's default Node client,
+ * `undici.request` with one keep-alive pool that every view shares: ~0.3 ms less CPU per request,
+ * for ~60 ms of loading undici. A small run never pays that, and a large one loads it while its
+ * first requests are on the wire.
  */
 function baseExchange(Class: ExchangeClass, setup: ExchangeSetup): Exchange {
   const key = JSON.stringify([
@@ -58,16 +61,20 @@ function baseExchange(Class: ExchangeClass, setup: ExchangeSetup): Exchange {
   ]);
   let base = bases.get(key);
   if (!base) {
-    base = new Class({ enableRateLimit: true, ...setup.ccxtOptions });
+    base = new Class({
+      enableRateLimit: true,
+      fetchImplementation: globalThis.fetch,
+      ...setup.ccxtOptions,
+    });
     // Sandbox first: it swaps in the test URLs, which an apiUrl then rebases like the others.
     if (setup.sandbox) base.setSandboxMode(true);
     if (setup.apiUrl) {
       base.urls.api = rebaseApiUrls(base.urls.api, setup.apiUrl) as typeof base.urls.api;
     }
     shareImplicitMethods(base);
-    // ccxt looks for optional proxy-agent modules before a request and remembers the answer on
-    // `this`: asked here, the answer is inherited by every view instead of probed per account.
-    // Likewise its HTTP client: loaded on the instance, so the views share one undici pool.
+    // ccxt looks for optional proxy-agent modules before a request, and settles its HTTP client,
+    // remembering both on `this`: done here, every view inherits them (a view's own copy would
+    // also hide the switch to undici from it).
     const loader = base as unknown as Record<
       "loadProxyModules" | "loadFetchImplementation",
       () => Promise<void>
@@ -159,10 +166,12 @@ export function createExchange(Class: ExchangeClass, setup: ExchangeSetup): Obse
   let pace: (() => Promise<void>) | null = null;
 
   const fetch = target.fetch.bind(exchange);
+  const base = Object.getPrototypeOf(exchange) as Exchange;
   target.fetch = async (...args) => {
     if (pace) await pace();
     count += 1;
     answer = null;
+    countRequest(base);
     return fetch(...args);
   };
   const handleErrors = target.handleErrors.bind(exchange) as unknown as (
@@ -196,6 +205,44 @@ export function createExchange(Class: ExchangeClass, setup: ExchangeSetup): Obse
     };
   }
   return { exchange, requests: () => count, lastAnswer: () => answer };
+}
+
+/** Requests an instance sends through Node's `fetch` before it loads undici for the rest. */
+export const FETCH_REQUESTS_BEFORE_UNDICI = 64;
+
+const sentThroughFetch = new WeakMap<Exchange, number>();
+
+function countRequest(base: Exchange): void {
+  const sent = (sentThroughFetch.get(base) ?? 0) + 1;
+  sentThroughFetch.set(base, sent);
+  if (sent !== FETCH_REQUESTS_BEFORE_UNDICI) return;
+  // Only our default: an implementation the account's ccxt options chose stays.
+  if (
+    (base as unknown as { fetchImplementation: unknown }).fetchImplementation !== globalThis.fetch
+  ) {
+    return;
+  }
+  // ccxt's own loader, run on a blank view of the instance so that requests keep going through
+  // fetch meanwhile: what it sets (undici, its pool, the flags) then moves to the instance at
+  // once, for every view. After this request has gone out.
+  setImmediate(() => {
+    const loader = Object.create(base) as Record<string, unknown> & {
+      loadFetchImplementation(): Promise<void>;
+    };
+    loader.fetchImplementation = undefined;
+    loader.fetchImplementationLoading = undefined;
+    void loader.loadFetchImplementation().then(
+      () => {
+        const loaded = { ...loader };
+        delete loaded.fetchImplementationLoading;
+        const undici = loaded.undiciModule as { request?: unknown } | undefined;
+        // undici did not load (or only in part): fetch stays.
+        if (typeof undici?.request !== "function" || loaded.fetchDispatcher === undefined) return;
+        Object.assign(base, loaded);
+      },
+      () => undefined,
+    );
+  });
 }
 
 function lowerCaseHeaders(headers: unknown): Record<string, string> {

@@ -1,7 +1,9 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { loadExchangeClass } from "../../src/brokers/ccxt-loader.js";
-import { createExchange } from "../../src/brokers/exchange.js";
+import { createExchange, FETCH_REQUESTS_BEFORE_UNDICI } from "../../src/brokers/exchange.js";
 
 const IDS = ["kraken", "coinbase", "alpaca", "binance", "okx"];
 
@@ -43,22 +45,55 @@ describe("account views of one shared ccxt instance", () => {
     }
   });
 
-  it("share one undici pool: ccxt's own HTTP client, loaded on the shared instance", async () => {
-    const Class = await loadExchangeClass("alpaca");
-    if (!Class) throw new Error("no ccxt class for alpaca");
-    const { exchange } = createExchange(Class, {
-      credentials: { apiKey: "k", secret: "s" },
-      apiUrl: "http://127.0.0.1:1/undici-pool",
-      timeoutMs: 1000,
+  it("send through Node's fetch at first, then share one undici pool: ccxt's own client", async () => {
+    const server = createServer((_request, response) => {
+      response.setHeader("content-type", "application/json");
+      response.end('{"ok":true}');
     });
-    const base = Object.getPrototypeOf(exchange) as Record<string, unknown> & {
-      fetchImplementationLoading: Promise<void>;
-    };
-    await base.fetchImplementationLoading;
-    const view = exchange as unknown as Record<string, unknown>;
-    expect(typeof (view.undiciModule as { request?: unknown })?.request).toBe("function");
-    expect(view.fetchDispatcher).toBeDefined();
-    expect(Object.hasOwn(view, "fetchDispatcher")).toBe(false);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const Class = await loadExchangeClass("alpaca");
+      if (!Class) throw new Error("no ccxt class for alpaca");
+      const setup = { apiUrl: `http://127.0.0.1:${port}/undici-pool`, timeoutMs: 2000 };
+      const views = [1, 2].map(
+        (n) =>
+          createExchange(Class, { ...setup, credentials: { apiKey: `k${n}`, secret: "s" } })
+            .exchange,
+      );
+      const base = Object.getPrototypeOf(views[0]) as Record<string, unknown>;
+      expect(Object.getPrototypeOf(views[1])).toBe(base);
+      const send = (view: unknown) =>
+        (view as { fetch(url: string, method: string): Promise<unknown> }).fetch(
+          `http://127.0.0.1:${port}/v2/clock`,
+          "GET",
+        );
+      for (let i = 0; i < FETCH_REQUESTS_BEFORE_UNDICI; i += 1) {
+        await expect(send(views[i % 2])).resolves.toEqual({ ok: true });
+        if (i < FETCH_REQUESTS_BEFORE_UNDICI - 1) expect(base.undiciModule).toBeUndefined();
+      }
+      // undici loads in the background (requests meanwhile still go through fetch), then every
+      // view's requests go through it.
+      await expect(send(views[0])).resolves.toEqual({ ok: true });
+      for (let i = 0; i < 200 && base.undiciModule === undefined; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      await expect(send(views[0])).resolves.toEqual({ ok: true });
+      await expect(send(views[1])).resolves.toEqual({ ok: true });
+      expect(typeof (base.undiciModule as { request?: unknown })?.request).toBe("function");
+      expect(base.fetchIsNative).toBe(true);
+      for (const view of views) {
+        for (const own of [
+          "fetchDispatcher",
+          "fetchImplementation",
+          "fetchImplementationLoading",
+        ]) {
+          expect(Object.hasOwn(view as object, own), own).toBe(false);
+        }
+      }
+    } finally {
+      server.close();
+    }
   });
 
   it("get undici's named exports in the pre-bundled modules (dist/ccxt) too", async () => {
