@@ -83,8 +83,7 @@ export async function fetchThroughCache(
     if (latest && usable(latest.storedAt)) {
       return { balance: latest.balance, source: "cached", ageSeconds: ageOf(latest.storedAt) };
     }
-    // The run this one waited for may have just been refused.
-    // The read above just looked again: the refusal, if any, is among what it saw.
+    // The run this one waited for may have just been refused (the fresh read above saw it).
     const refusedMeanwhile = await rememberedRefusal(cache, policy, key, latest ?? before);
     if (refusedMeanwhile) return refusedMeanwhile;
     const live = await fetchLive();

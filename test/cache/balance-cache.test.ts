@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -108,6 +109,47 @@ describe("DiskBalanceCache", () => {
     // The newest entry of a key wins, whichever segment holds it.
     await writer.write(keys[0] as string, balance(999n));
     expect((await new DiskBalanceCache(dir).read(keys[0] as string))?.balance.usdCents).toBe(999n);
+  });
+
+  it("loses nothing when three processes write and merge segments in one directory at once", async () => {
+    const dir = await scratch();
+    // The built module (npm test builds first): plain node children on every Node line.
+    const store = new URL("../../dist/cache/balance-cache.js", import.meta.url).href;
+    const script = (writer: number) => `
+      const { DiskBalanceCache } = await import(${JSON.stringify(store)});
+      const cache = new DiskBalanceCache(${JSON.stringify(dir)}, (m) => console.error(m));
+      for (let round = 0; round < 60; round += 1) {
+        await Promise.all([0, 1, 2].map((i) => cache.write(
+          "w${writer}-" + (round * 3 + i),
+          { broker: "kraken", status: "ok", message: null, usdCents: BigInt(round * 3 + i),
+            valuation: "cash", environment: "live", basis: "cash", assets: {}, unpriced: [],
+            fetchedAt: new Date().toISOString(), requests: 1 },
+        )));
+      }`;
+    const children = [1, 2, 3].map(
+      (writer) =>
+        new Promise<string>((resolve) => {
+          const child = spawn(process.execPath, ["--input-type=module", "-e", script(writer)], {
+            stdio: ["ignore", "ignore", "pipe"],
+          });
+          let stderr = "";
+          child.stderr.on("data", (chunk: Buffer) => {
+            stderr += chunk.toString();
+          });
+          child.once("exit", () => resolve(stderr));
+        }),
+    );
+    expect(await Promise.all(children)).toEqual(["", "", ""]);
+    const reader = new DiskBalanceCache(dir);
+    for (const writer of [1, 2, 3]) {
+      for (let n = 0; n < 180; n += 1) {
+        expect((await reader.read(`w${writer}-${n}`))?.balance.usdCents, `w${writer}-${n}`).toBe(
+          BigInt(n),
+        );
+      }
+    }
+    const segments = (await readdir(dir)).filter((f) => f.startsWith("seg-"));
+    expect(segments.length).toBeLessThanOrEqual(40);
   });
 
   it("a fresh read sees what another run wrote since; the first form's entry files are removed", async () => {
