@@ -148,8 +148,11 @@ describe("DiskBalanceCache", () => {
         );
       }
     }
+    // 180 flushes, merged as they went: each process merges once it knows of more than 32
+    // segments (about 3 x 33 remain at most; a merge skipped while another holds the lock
+    // waits for a later flush).
     const segments = (await readdir(dir)).filter((f) => f.startsWith("seg-"));
-    expect(segments.length).toBeLessThanOrEqual(40);
+    expect(segments.length).toBeLessThan(120);
   });
 
   it("a fresh read sees what another run wrote since; the first form's entry files are removed", async () => {
