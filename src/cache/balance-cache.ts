@@ -124,6 +124,8 @@ export class DiskBalanceCache implements BalanceStore {
   private pending: PendingFlush | null = null;
   /** First-form entry files, corrupt segments and segment temp files, for the next flush. */
   private readonly leftovers = new Set<string>();
+  /** Segments of a shape this version does not read: kept as they are. */
+  private readonly foreign = new Set<string>();
   private lastFlushAt = 0;
 
   constructor(
@@ -186,7 +188,7 @@ export class DiskBalanceCache implements BalanceStore {
     for (const name of this.segments.keys()) if (!present.has(name)) this.segments.delete(name);
     for (const name of names) {
       if (SEGMENT_NAME.test(name)) {
-        if (!this.segments.has(name)) this.load(name);
+        if (!this.segments.has(name) && !this.foreign.has(name)) this.load(name);
       } else if (
         LEGACY_ENTRY_NAME.test(name) ||
         (name.startsWith("seg-") && name.endsWith(".tmp"))
@@ -198,12 +200,9 @@ export class DiskBalanceCache implements BalanceStore {
   }
 
   private load(name: string): void {
-    let entries: Record<string, unknown>;
+    let value: { entries?: unknown } | null;
     try {
-      const text = readFileSync(join(this.dir, name), "utf8");
-      const value = JSON.parse(text) as { entries?: unknown };
-      if (!value || typeof value.entries !== "object" || value.entries === null) throw new Error();
-      entries = value.entries as Record<string, unknown>;
+      value = JSON.parse(readFileSync(join(this.dir, name), "utf8")) as { entries?: unknown };
     } catch (error) {
       // Merged away by another run between the listing and the read: its entries are in the
       // segment that run wrote, which the next listing finds.
@@ -216,6 +215,16 @@ export class DiskBalanceCache implements BalanceStore {
       );
       return;
     }
+    if (!value || typeof value.entries !== "object" || value.entries === null) {
+      // Whole JSON of another shape (a later version's?): left alone, neither read nor merged.
+      this.foreign.add(name);
+      this.warnOnce(
+        name,
+        `ignoring cache segment ${join(this.dir, name)} (not a form this version reads)`,
+      );
+      return;
+    }
+    const entries = value.entries as Record<string, unknown>;
     const keys = Object.keys(entries);
     for (const key of keys) {
       const raw = entries[key];

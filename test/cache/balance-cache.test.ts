@@ -84,6 +84,20 @@ describe("DiskBalanceCache", () => {
     }
   });
 
+  it("leaves a segment of a shape it does not read alone (a later version's), with one warning", async () => {
+    const dir = await scratch();
+    const other = "seg-1700000000000-1.abcd.1.json";
+    await writeFile(join(dir, other), JSON.stringify({ format: 9, records: [] }));
+    const warnings: string[] = [];
+    const cache = new DiskBalanceCache(dir, (m) => warnings.push(m));
+    const key = cacheKey(KEY_PARTS);
+    expect(await cache.read(key)).toBeNull();
+    await cache.write(key, balance(300n));
+    expect(await cache.read(key, { fresh: true })).toMatchObject({ balance: { usdCents: 300n } });
+    expect(warnings).toEqual([expect.stringContaining("not a form this version reads")]);
+    expect(await readdir(dir)).toContain(other);
+  });
+
   it("keeps entries in few files: a flush per burst, merged past 32 segments, nothing lost", async () => {
     const dir = await scratch();
     const writer = new DiskBalanceCache(dir);
