@@ -139,3 +139,7 @@ export function divideCents(cents: Cents, by: number | bigint): Cents {
   if (abs(remainder) * 2n < abs(divisor)) return quotient;
   return quotient + (cents < 0n === divisor < 0n ? 1n : -1n);
 }
+
+/** A JSON.stringify replacer writing bigints (cents) as decimal strings, which JSON keeps exactly. */
+export const bigintAsString = (_key: string, value: unknown): unknown =>
+  typeof value === "bigint" ? value.toString() : value;

@@ -1,4 +1,4 @@
-import { hash, randomBytes } from "node:crypto";
+import { hash } from "node:crypto";
 import {
   mkdirSync,
   readdirSync,
@@ -10,14 +10,15 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import type { AccountBalance } from "../brokers/types.js";
+import { bigintAsString } from "../money.js";
 import { keyFingerprint } from "../secrets.js";
 import { readCacheEntry } from "./cache-entry.js";
 import type { CacheEntry } from "./entry-schema.js";
-import { acquireLock, type ReleaseLock } from "./file-lock.js";
+import { acquireLock, ignoreFailure, PROCESS_NONCE, type ReleaseLock } from "./file-lock.js";
 import type { BalanceStore } from "./store.js";
 
-/** Names this process's temp files apart from other processes' (and hosts', on a shared disk). */
-const TEMP_TAG = `${process.pid}.${randomBytes(4).toString("hex")}`;
+/** Names this process's segments apart from other processes' (and hosts'). */
+const TEMP_TAG = `${process.pid}.${PROCESS_NONCE}`;
 let tempCount = 0;
 
 /** Bumped whenever the entry shape changes; entries of another format are ignored and rewritten. */
@@ -25,20 +26,9 @@ export const CACHE_FORMAT = 2;
 
 export type { CacheEntry } from "./entry-schema.js";
 
-const bigintAsString = (_key: string, value: unknown) =>
-  typeof value === "bigint" ? value.toString() : value;
-
 /** An entry as stored text: cents (bigint) as decimal strings, which JSON keeps exactly. */
 export function serializeCacheEntry(entry: CacheEntry): string {
   return JSON.stringify(entry, bigintAsString);
-}
-
-function ignoreMissing(operation: () => void): void {
-  try {
-    operation();
-  } catch {
-    // Already gone: another run merged or removed it.
-  }
 }
 
 /** A stored entry, or null when it is corrupt, truncated or of another format. */
@@ -297,7 +287,7 @@ export class DiskBalanceCache implements BalanceStore {
     for (const name of this.leftovers) {
       const file = join(this.dir, name);
       const age = Date.now() - (statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0);
-      if (!name.endsWith(".tmp") || age > 3600_000) ignoreMissing(() => unlinkSync(file));
+      if (!name.endsWith(".tmp") || age > 3600_000) ignoreFailure(() => unlinkSync(file));
       if (this.segments.get(name) === null) this.segments.delete(name);
     }
     this.leftovers.clear();
@@ -313,7 +303,7 @@ export class DiskBalanceCache implements BalanceStore {
       writeFileSync(temp, JSON.stringify({ entries }, bigintAsString), { mode: 0o600 });
       renameSync(temp, target);
     } catch (error) {
-      ignoreMissing(() => unlinkSync(temp));
+      ignoreFailure(() => unlinkSync(temp));
       throw error;
     }
     return name;
@@ -368,7 +358,7 @@ export class DiskBalanceCache implements BalanceStore {
     }
     const name = this.writeSegment(merged);
     for (const old of chosen) {
-      ignoreMissing(() => unlinkSync(join(this.dir, old)));
+      ignoreFailure(() => unlinkSync(join(this.dir, old)));
       this.segments.delete(old);
     }
     const keys = Object.keys(merged);

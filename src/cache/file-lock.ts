@@ -43,7 +43,8 @@ interface Holder {
 
 const HOST = hostname();
 const HOST_TAG = HOST.replace(/[^A-Za-z0-9.-]/g, "_").slice(0, 64);
-const PROCESS_NONCE = randomBytes(6).toString("hex");
+/** Tells this process's files apart from other processes' (and hosts', on a shared disk). */
+export const PROCESS_NONCE = randomBytes(6).toString("hex");
 const HOLDER_PREFIX = ".holder-";
 /** A holder file nobody removed (its process crashed on another host) is swept after this. */
 const ORPHAN_HOLDER_MS = 24 * 3600_000;
@@ -112,11 +113,12 @@ function breakLock(path: string, seen: Holder | "invalid" | null, leaseMs: numbe
   ignoreFailure(() => unlinkSync(aside));
 }
 
-function ignoreFailure(operation: () => void): void {
+/** Runs a removal or move that another run may have made first: the outcome is the same. */
+export function ignoreFailure(operation: () => void): void {
   try {
     operation();
   } catch {
-    // Lost a race with another run's cleanup: the outcome is the same.
+    // Lost the race: already gone or moved.
   }
 }
 

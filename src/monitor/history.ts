@@ -12,7 +12,7 @@
 import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import type { AssetBalance } from "../brokers/types.js";
-import type { Cents } from "../money.js";
+import { bigintAsString, type Cents } from "../money.js";
 import { openSqlite, type SqliteDatabase } from "./sqlite.js";
 
 export const HISTORY_FILE = "history.sqlite";
@@ -155,9 +155,7 @@ interface SampleRow {
 
 /** Assets as stored: cents as decimal strings (JSON has no bigint). */
 function assetsToText(assets: Record<string, AssetBalance>): string {
-  return JSON.stringify(assets, (_key, value) =>
-    typeof value === "bigint" ? value.toString() : value,
-  );
+  return JSON.stringify(assets, bigintAsString);
 }
 
 /** Reads stored assets back; cents written by schema 1 are numbers, by schema 2 strings. */
