@@ -798,7 +798,7 @@ async function main(): Promise<void> {
 
     // -- 7. CPU per account, over the requests themselves ------------------------------------
     // 0 ms latency: the CPU of 1,000 accounts minus that of 100, per account, against the same
-    // difference for a script that only sends as many plain requests (Node's fetch) to the
+    // difference for a script that only sends as many plain requests (Node's http) to the
     // emulator: what is left is our cost on top of the request itself.
     emu.setLatency(0);
     let cpu: Record<string, number>;
@@ -810,7 +810,8 @@ async function main(): Promise<void> {
       };
       const floorOf = async (requests: number) => {
         const url = `${emu.urls.alpaca}/v2/clock`;
-        const script = `const u=${JSON.stringify(url)};let n=${requests};const go=async()=>{while(n-->0){await (await fetch(u)).text()}};await Promise.all(Array.from({length:${DEFAULT_CONCURRENCY}},go));`;
+        // The CLI's transport (http-client.ts): Node's http with one keep-alive agent.
+        const script = `import http from "node:http";const a=new http.Agent({keepAlive:true});const u=${JSON.stringify(url)};let n=${requests};const one=()=>new Promise((ok,ko)=>http.get(u,{agent:a},(r)=>{r.resume();r.on("end",ok)}).on("error",ko));const go=async()=>{while(n-->0)await one()};await Promise.all(Array.from({length:${DEFAULT_CONCURRENCY}},go));`;
         const usage = join(tmpRoot, `floor-${++runCounter}.txt`);
         await runNode(["--input-type=module", "-e", script], {
           cwd: tmpRoot,
@@ -848,7 +849,7 @@ async function main(): Promise<void> {
     }
     results.cpuPerAccount = {
       method:
-        "CPU (user+sys) of the CLI, (N=1,000 minus N=100) / 900, 0 ms latency, coinbase+alpaca; floor: plain fetch() of as many requests; median of 3 rounds",
+        "CPU (user+sys) of the CLI, (N=1,000 minus N=100) / 900, 0 ms latency, coinbase+alpaca; floor: as many plain keep-alive node:http requests; median of 3 rounds",
       ...cpu,
     };
     console.log(

@@ -3,6 +3,7 @@ import { keyFingerprint } from "../secrets.js";
 import { rebaseApiUrls } from "./api-url.js";
 import type { ExchangeClass } from "./ccxt-loader.js";
 import type { HttpAnswer } from "./errors.js";
+import { sendHttpRequest } from "./http-client.js";
 import type { Credentials } from "./types.js";
 
 /**
@@ -46,11 +47,7 @@ const bases = new Map<string, Exchange>();
  * (`Object.create`) holding only its own credentials, timeout, throttle, implicit API methods and
  * observers (~0.5 ms): per-request state that ccxt writes to `this` lands on the view.
  *
- * Requests first go through Node's global `fetch`, which costs nothing to load; once an instance
- * has sent FETCH_REQUESTS_BEFORE_UNDICI it switches to ccxt's default Node client,
- * `undici.request` with one keep-alive pool that every view shares: ~0.3 ms less CPU per request,
- * for ~60 ms of loading undici. A small run never pays that, and a large one loads it while its
- * first requests are on the wire.
+ * Every instance sends through http-client.ts (Node's http/https, one keep-alive pool per scheme).
  */
 function baseExchange(Class: ExchangeClass, setup: ExchangeSetup): Exchange {
   const key = JSON.stringify([
@@ -63,7 +60,7 @@ function baseExchange(Class: ExchangeClass, setup: ExchangeSetup): Exchange {
   if (!base) {
     base = new Class({
       enableRateLimit: true,
-      fetchImplementation: globalThis.fetch,
+      fetchImplementation: sendHttpRequest,
       ...setup.ccxtOptions,
     });
     // Sandbox first: it swaps in the test URLs, which an apiUrl then rebases like the others.
@@ -73,8 +70,7 @@ function baseExchange(Class: ExchangeClass, setup: ExchangeSetup): Exchange {
     }
     shareImplicitMethods(base);
     // ccxt looks for optional proxy-agent modules before a request, and settles its HTTP client,
-    // remembering both on `this`: done here, every view inherits them (a view's own copy would
-    // also hide the switch to undici from it).
+    // remembering both on `this`: done here once, every view inherits them.
     const loader = base as unknown as Record<
       "loadProxyModules" | "loadFetchImplementation",
       () => Promise<void>
@@ -166,12 +162,10 @@ export function createExchange(Class: ExchangeClass, setup: ExchangeSetup): Obse
   let pace: (() => Promise<void>) | null = null;
 
   const fetch = target.fetch.bind(exchange);
-  const base = Object.getPrototypeOf(exchange) as Exchange;
   target.fetch = async (...args) => {
     if (pace) await pace();
     count += 1;
     answer = null;
-    countRequest(base);
     return fetch(...args);
   };
   const handleErrors = target.handleErrors.bind(exchange) as unknown as (
@@ -205,44 +199,6 @@ export function createExchange(Class: ExchangeClass, setup: ExchangeSetup): Obse
     };
   }
   return { exchange, requests: () => count, lastAnswer: () => answer };
-}
-
-/** Requests an instance sends through Node's `fetch` before it loads undici for the rest. */
-export const FETCH_REQUESTS_BEFORE_UNDICI = 64;
-
-const sentThroughFetch = new WeakMap<Exchange, number>();
-
-function countRequest(base: Exchange): void {
-  const sent = (sentThroughFetch.get(base) ?? 0) + 1;
-  sentThroughFetch.set(base, sent);
-  if (sent !== FETCH_REQUESTS_BEFORE_UNDICI) return;
-  // Only our default: an implementation the account's ccxt options chose stays.
-  if (
-    (base as unknown as { fetchImplementation: unknown }).fetchImplementation !== globalThis.fetch
-  ) {
-    return;
-  }
-  // ccxt's own loader, run on a blank view of the instance so that requests keep going through
-  // fetch meanwhile: what it sets (undici, its pool, the flags) then moves to the instance at
-  // once, for every view. After this request has gone out.
-  setImmediate(() => {
-    const loader = Object.create(base) as Record<string, unknown> & {
-      loadFetchImplementation(): Promise<void>;
-    };
-    loader.fetchImplementation = undefined;
-    loader.fetchImplementationLoading = undefined;
-    void loader.loadFetchImplementation().then(
-      () => {
-        const loaded = { ...loader };
-        delete loaded.fetchImplementationLoading;
-        const undici = loaded.undiciModule as { request?: unknown } | undefined;
-        // undici did not load (or only in part): fetch stays.
-        if (typeof undici?.request !== "function" || loaded.fetchDispatcher === undefined) return;
-        Object.assign(base, loaded);
-      },
-      () => undefined,
-    );
-  });
 }
 
 function lowerCaseHeaders(headers: unknown): Record<string, string> {
