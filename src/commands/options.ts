@@ -186,7 +186,7 @@ export function addRunFlags(command: Command, include: { refresh?: boolean } = {
       )
       .option(
         "--concurrency <n>",
-        `concurrent fetches on non-Kraken brokers, ${B.concurrency.min}-${B.concurrency.max}`,
+        `fetches at once on each non-Kraken broker, ${B.concurrency.min}-${B.concurrency.max}`,
         numberIn("--concurrency", B.concurrency.min, B.concurrency.max, { integer: true }),
         DEFAULT_CONCURRENCY,
       )

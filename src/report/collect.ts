@@ -29,7 +29,7 @@ export function accountRequest(broker: BrokerAccountConfig): BrokerAccountReques
 export interface CollectOptions {
   /** What collecting needs of a BalanceFetcher (run.ts passes one that loads it on first use). */
   fetcher: Pick<BalanceFetcher, "fetchAccountBalance" | "defaultValuation">;
-  /** Concurrent fetches on brokers other than Kraken (Kraken is paced by its lane). */
+  /** Concurrent fetches per broker other than Kraken (Kraken is paced by its lane). */
   concurrency?: number;
   /** Only these user ids (the platform is left out when a user filter is given). */
   users?: readonly string[];
@@ -42,9 +42,9 @@ export interface CollectOptions {
 }
 
 /**
- * Fetches at once on non-Kraken brokers. Their rate limits are per key, and each account has its
- * own key, so the cap only bounds local sockets and memory: 64 lets 100 accounts finish in two
- * round trips (16 took seven, and missed the cold-run budget).
+ * Fetches at once on each non-Kraken broker. Their rate limits are per key, and each account has
+ * its own key, so the cap bounds local sockets and memory and the burst one exchange sees: 64
+ * lets 100 accounts of one broker finish in two round trips (16 took seven).
  */
 export const DEFAULT_CONCURRENCY = 64;
 
@@ -153,16 +153,24 @@ export async function collectReport(
     else firstByCredential.set(identity, job);
   }
   const unique = jobs.filter((job) => !duplicateOf.has(job.broker));
-  // Kraken jobs wait in their lane, not in a pool slot another broker could use.
+  // Kraken jobs wait in their lane, not in a pool slot another broker could use. Every other
+  // broker has a pool of its own: one that hangs until its timeout holds only its own slots.
+  const pools = new Map<string, Job[]>();
+  for (const job of unique) {
+    if (job.broker.broker === "kraken") continue;
+    const members = pools.get(job.broker.broker);
+    if (members) members.push(job);
+    else pools.set(job.broker.broker, [job]);
+  }
   const kraken = unique.filter((job) => job.broker.broker === "kraken");
-  const others = unique.filter((job) => job.broker.broker !== "kraken");
-  const [krakenResults, otherResults] = await Promise.all([
-    Promise.all(kraken.map(fetchJob)),
-    mapBounded(others, options.concurrency ?? DEFAULT_CONCURRENCY, fetchJob),
-  ]);
+  const limit = options.concurrency ?? DEFAULT_CONCURRENCY;
   const results = new Map<BrokerAccountConfig, Figure>();
-  for (const [i, job] of kraken.entries()) results.set(job.broker, krakenResults[i] as Figure);
-  for (const [i, job] of others.entries()) results.set(job.broker, otherResults[i] as Figure);
+  await Promise.all([
+    ...kraken.map(async (job) => results.set(job.broker, await fetchJob(job))),
+    ...[...pools.values()].map((members) =>
+      mapBounded(members, limit, async (job) => results.set(job.broker, await fetchJob(job))),
+    ),
+  ]);
 
   const toInput = (account: AccountConfig): AccountInput => ({
     kind: account.kind,

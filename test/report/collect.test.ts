@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import type { BrokerAccountRequest } from "../../src/brokers/types.js";
+import type { AccountConfig, LoadedConfig } from "../../src/config/index.js";
+import { collectReport } from "../../src/report/collect.js";
+import { row } from "./fixtures.js";
+
+function userOn(id: string, broker: string): AccountConfig {
+  return {
+    kind: "user",
+    id,
+    name: null,
+    enabled: true,
+    sources: [],
+    brokers: [
+      {
+        broker,
+        enabled: true,
+        credentials: { apiKey: `key-${id}`, secret: "s" },
+        credentialsExplain: { source: "config", tried: [], used: null },
+        credentialProblem: null,
+        sandbox: false,
+        sandboxSource: "default",
+        apiUrl: null,
+        options: {},
+        source: "test",
+      },
+    ],
+  };
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 2));
+
+describe("collectReport's fetch pools", () => {
+  it("gives each broker its own --concurrency slots: one that hangs holds up no other", async () => {
+    // Sorted by id, the hanging OKX accounts come first: in one shared pool of 2 they would
+    // take both slots and nothing else would start until they gave up.
+    const users = [
+      ...[1, 2, 3].map((i) => userOn(`a-okx-${i}`, "okx")),
+      ...[1, 2, 3, 4, 5, 6].map((i) => userOn(`b-alpaca-${i}`, "alpaca")),
+      ...[1, 2, 3, 4, 5, 6].map((i) => userOn(`c-coinbase-${i}`, "coinbase")),
+    ];
+    const config: LoadedConfig = {
+      configDir: "/nowhere",
+      platform: null,
+      users,
+      problems: [],
+      warnings: [],
+      dotenvPath: null,
+      settings: {},
+      sharedCredentials: [],
+    };
+    const inFlight = new Map<string, number>();
+    const most = new Map<string, number>();
+    let mostAtOnce = 0;
+    let done = 0;
+    let releaseOkx = () => {};
+    const okxHangs = new Promise<void>((resolve) => {
+      releaseOkx = resolve;
+    });
+    const fetcher = {
+      defaultValuation: "total" as const,
+      async fetchAccountBalance(request: BrokerAccountRequest) {
+        const broker = request.broker;
+        inFlight.set(broker, (inFlight.get(broker) ?? 0) + 1);
+        most.set(broker, Math.max(most.get(broker) ?? 0, inFlight.get(broker) ?? 0));
+        mostAtOnce = Math.max(
+          mostAtOnce,
+          [...inFlight.values()].reduce((a, b) => a + b, 0),
+        );
+        await (broker === "okx" ? okxHangs : tick());
+        inFlight.set(broker, (inFlight.get(broker) ?? 0) - 1);
+        if (broker !== "okx") done += 1;
+        const { enabled, source, ageSeconds, ...balance } = row(broker, 100n);
+        return balance;
+      },
+    };
+    const report = collectReport(config, { fetcher, concurrency: 2 });
+    for (let i = 0; i < 500 && done < 12; i += 1) await tick();
+    expect(done).toBe(12);
+    expect(inFlight.get("okx")).toBe(2);
+    releaseOkx();
+    const { users: rows } = await report;
+    expect(rows.map((u) => u.rows[0]?.status)).toEqual(Array(15).fill("ok"));
+    expect(Object.fromEntries(most)).toEqual({ okx: 2, alpaca: 2, coinbase: 2 });
+    expect(mostAtOnce).toBe(6);
+  });
+});
