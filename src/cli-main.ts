@@ -1,7 +1,7 @@
 /**
  * The command line: declares commands, runs one, maps the outcome to an exit code. Everything
- * else lives in the library (see index.ts); each command is a file under commands/. Started by
- * cli.ts.
+ * else lives in the library (see index.ts); each command is a file under commands/. Bundled into
+ * dist/cli-main.cjs, which cli.ts runs.
  */
 import { Command, CommanderError } from "commander";
 import { registerCompletion } from "./commands/completion.js";
@@ -14,6 +14,13 @@ import { registerPortfolio } from "./commands/portfolio.js";
 import { addReportFlags, REPORT_HELP, reportAction } from "./commands/report.js";
 import { registerServe } from "./commands/serve.js";
 import { safeLines } from "./render/sanitize.js";
+
+let reportRan = false;
+
+/** Whether this process ran the report (the root command): cli.ts keeps the code cache it used. */
+export function ranReport(): boolean {
+  return reportRan;
+}
 
 async function main(argv: readonly string[], io: CliIo, version: string): Promise<number> {
   let exitCode: number = EXIT.ok;
@@ -38,6 +45,7 @@ async function main(argv: readonly string[], io: CliIo, version: string): Promis
     .helpCommand(true)
     .action(async (_options, command: Command) => {
       rejectStrayWords(command);
+      reportRan = true;
       exitCode = await reportAction(command, io);
     });
   registerServe(program, io, (code) => {

@@ -1,5 +1,6 @@
 import { access } from "node:fs/promises";
 import type { Exchange } from "ccxt";
+import { importModule } from "../import-module.js";
 
 /** A ccxt exchange class: `new ExchangeClass(config)`. */
 export type ExchangeClass = new (config?: Record<string, unknown>) => Exchange;
@@ -38,10 +39,13 @@ async function importExchangeClass(id: string): Promise<ExchangeClass | null> {
   const bundled = bundledModule(id);
   for (const file of [bundled, new URL(`./src/${id}.js`, import.meta.resolve("ccxt"))]) {
     if (!file || !(await exists(file))) continue;
-    const module = (await import(file.href)) as { default?: unknown };
+    const module = await importModule<{ default?: unknown }>(file.href);
     if (typeof module.default === "function") return module.default as ExchangeClass;
   }
-  const ccxt = (await import("ccxt")).default as unknown as Record<string, unknown> & {
+  const ccxt = (await importModule<{ default: unknown }>("ccxt")).default as Record<
+    string,
+    unknown
+  > & {
     exchanges: string[];
   };
   const candidate = ccxt.exchanges.includes(id) ? ccxt[id] : undefined;

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Redis } from "ioredis";
 import type { AccountBalance } from "../brokers/types.js";
+import { importModule } from "../import-module.js";
 import { redact } from "../secrets.js";
 import {
   CACHE_FORMAT,
@@ -143,7 +144,7 @@ export class RedisBalanceStore implements BalanceStore {
   ): Promise<RedisBalanceStore> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     // Loaded here, not at the top: a run on the disk store never pays for the client.
-    const { Redis } = await import("ioredis");
+    const { Redis } = await importModule<typeof import("ioredis")>("ioredis");
     const client = new Redis({
       host: target.host,
       port: target.port,

@@ -3,6 +3,8 @@
  * only when such a file exists, so runs without one never load it. Errors give a line and column
  * and a reason of our own words: the parser's messages can quote the source, which may be a key.
  */
+
+import { importModule } from "../import-module.js";
 import { MAX_CONFIG_DEPTH } from "./files.js";
 import { lineColumn } from "./json.js";
 
@@ -54,7 +56,7 @@ export async function parseYaml(text: string): Promise<YamlParse> {
   const compact = new RegExp(`^[ \\t]*(?:-[ \\t]+){${MAX_CONFIG_DEPTH + 1}}`, "m").exec(text);
   if (compact) return tooDeep(compact.index);
 
-  const { LineCounter, parseDocument } = await import("yaml");
+  const { LineCounter, parseDocument } = await importModule<typeof import("yaml")>("yaml");
   const lineCounter = new LineCounter();
   let doc: ReturnType<typeof parseDocument>;
   try {

@@ -12,6 +12,7 @@
  */
 import { BalanceStatusSchema } from "../brokers/schemas.js";
 import type { BalanceStatus } from "../brokers/types.js";
+import { importModule } from "../import-module.js";
 import { type Cents, centsToDecimal } from "../money.js";
 import { rowState } from "../render/labels.js";
 import { safeText } from "../render/sanitize.js";
@@ -25,7 +26,7 @@ export const BROKER_STATES: readonly (BalanceStatus | "disabled")[] = [
 type PromClient = typeof import("prom-client");
 let promClient: Promise<PromClient> | undefined;
 const loadPromClient = () => {
-  promClient ??= import("prom-client");
+  promClient ??= importModule<PromClient>("prom-client");
   return promClient;
 };
 

@@ -977,7 +977,8 @@ describe("the shipped example config", () => {
 
 describe("module boundaries", () => {
   // A cached run must not pay for ccxt, nor for zod: config may share the broker schemas and
-  // types, nothing else of the project, and loads zod's schemas only on demand (load.ts).
+  // types and the on-demand import, nothing else of the project, and loads zod's schemas only
+  // on demand (load.ts).
   it("config loading imports neither ccxt nor other project modules, and zod only on demand", async () => {
     const { readdir, readFile } = await import("node:fs/promises");
     const dir = join(import.meta.dirname, "..", "..", "src", "config");
@@ -986,7 +987,7 @@ describe("module boundaries", () => {
       const imports = [...text.matchAll(/from "([^"]+)"/g)].map((m) => m[1]);
       for (const spec of imports)
         expect(spec).toMatch(
-          /^(zod|node:.*|\.\/[a-z-]+\.js|\.\.\/brokers\/(types|schemas|coinbase-key)\.js)$/,
+          /^(zod|node:.*|\.\/[a-z-]+\.js|\.\.\/brokers\/(types|schemas|coinbase-key)\.js|\.\.\/import-module\.js)$/,
         );
       // The YAML parser only on demand, and only from yaml.ts; the schemas and settings (zod)
       // only from load.ts; ccxt never (broker-ids.ts only resolves its path).

@@ -1,8 +1,14 @@
 // Loaded with `node --import`: reports on stderr every ccxt module the process loads (from
-// node_modules, or the build's pre-bundled dist/ccxt/<id>.js) and any module holding zod (the
-// bundle's chunks have no names, so zod is told by its `_zod` internals), so a test can prove
-// that a run served from the cache loads neither.
+// node_modules, or the build's pre-bundled dist/ccxt/<id>.js), and whether zod ran, so a test
+// can prove that a run served from the cache loads neither. zod is inside the CLI's one-script
+// bundle (dist/cli-main.cjs), which no module hook sees: it is told by the global its core sets
+// when it first runs (`globalThis.__zod_globalConfig`), checked at exit.
+import { writeSync } from "node:fs";
 import { register } from "node:module";
+
+process.on("exit", () => {
+  if (globalThis.__zod_globalConfig !== undefined) writeSync(2, "[trace] zod module loaded\n");
+});
 
 register(
   `data:text/javascript,${encodeURIComponent(`
@@ -13,11 +19,7 @@ register(
     const say = (line) => writeSync(2, line + "\\n");
     export async function load(url, context, next) {
       if (/\\/node_modules\\/ccxt\\/|\\/dist\\/ccxt\\//.test(url)) say("[trace] ccxt module loaded: " + url);
-      const result = await next(url, context);
-      if (/\\/node_modules\\/zod\\//.test(url) || (url.includes("/dist/") && String(result.source ?? "").includes("._zod"))) {
-        say("[trace] zod module loaded: " + url);
-      }
-      return result;
+      return next(url, context);
     }
   `)}`,
 );
