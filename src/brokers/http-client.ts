@@ -19,6 +19,8 @@ export interface HttpRequest {
   headers?: Record<string, unknown>;
   body?: string | Uint8Array | null;
   signal?: AbortSignal;
+  /** ccxt's timeout (ms); it also aborts through `signal`, this is for a caller that does not. */
+  timeout?: number;
   /** A proxy agent ccxt chose from the instance's proxy settings. */
   agent?: http.Agent;
 }
@@ -97,6 +99,13 @@ export function sendHttpRequest(url: string, init: HttpRequest = {}): Promise<Ht
       return;
     }
     request.on("error", (error) => reject(failure(error)));
+    if (!init.signal && init.timeout !== undefined && init.timeout > 0) {
+      request.setTimeout(init.timeout, () => {
+        const timedOut = new Error(`no answer within ${init.timeout} ms`);
+        timedOut.name = "AbortError";
+        request.destroy(timedOut);
+      });
+    }
     request.on("response", (response) => {
       const status = response.statusCode ?? 0;
       if (status >= 300 && status < 400) {

@@ -150,6 +150,10 @@ describe("the HTTP client every instance sends through (http-client.ts)", () => 
           name: "RequestTimeout",
         });
         expect(performance.now() - started).toBeLessThan(1500);
+        // A caller with a timeout but no signal (ccxt passes both) is not left waiting either.
+        await expect(
+          sendHttpRequest(`${origin}/v2/account`, { timeout: 100 }),
+        ).rejects.toMatchObject({ name: "AbortError", message: "no answer within 100 ms" });
       },
     );
   });
