@@ -44,8 +44,9 @@ const bundle = fileURLToPath(new URL("./cli-main.cjs", import.meta.url));
 const bytes = readFileSync(bundle);
 const cacheFile = codeCacheFile(bytes);
 const cached = cacheFile ? readCache(cacheFile) : null;
+// Strict, as the ES modules it was bundled from were.
 const script = new vm.Script(
-  `(function (exports, require, module, __filename, __dirname, __bundleUrl, __bundleResolve, __bundleImport) {${bytes.toString("utf8")}\n})`,
+  `(function (exports, require, module, __filename, __dirname, __bundleUrl, __bundleResolve, __bundleImport) {"use strict";${bytes.toString("utf8")}\n})`,
   { filename: bundle, cachedData: cached?.data },
 );
 const cli = { exports: {} as CliMain };
