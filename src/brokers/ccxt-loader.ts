@@ -42,12 +42,8 @@ async function importExchangeClass(id: string): Promise<ExchangeClass | null> {
     const module = await importModule<{ default?: unknown }>(file.href);
     if (typeof module.default === "function") return module.default as ExchangeClass;
   }
-  const ccxt = (await importModule<{ default: unknown }>("ccxt")).default as Record<
-    string,
-    unknown
-  > & {
-    exchanges: string[];
-  };
+  type Ccxt = Record<string, unknown> & { exchanges: string[] };
+  const { default: ccxt } = await importModule<{ default: Ccxt }>("ccxt");
   const candidate = ccxt.exchanges.includes(id) ? ccxt[id] : undefined;
   return typeof candidate === "function" ? (candidate as ExchangeClass) : null;
 }

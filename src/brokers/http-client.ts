@@ -32,19 +32,21 @@ export interface HttpResponse {
   text(): Promise<string>;
 }
 
-const agents = new Map<string, http.Agent>();
+const requireBuiltin = createRequire(import.meta.url);
+
+/** https is loaded on first use: the emulator and most tests speak plain http, tls costs to load. */
+function transportFor(secure: boolean): typeof http {
+  return secure ? (requireBuiltin("node:https") as typeof http) : http;
+}
+
+const agents = new Map<boolean, http.Agent>();
 
 function agentFor(secure: boolean): http.Agent {
-  const scheme = secure ? "https" : "http";
-  let agent = agents.get(scheme);
+  let agent = agents.get(secure);
   if (!agent) {
-    // Loaded on first use: the emulator and most tests speak plain http, and tls costs to load.
-    const Agent = secure
-      ? (createRequire(import.meta.url)("node:https") as typeof import("node:https")).Agent
-      : http.Agent;
     // lifo: the most recently used connection is the one least likely to be closed by the server.
-    agent = new Agent({ keepAlive: true, scheduling: "lifo" });
-    agents.set(scheme, agent);
+    agent = new (transportFor(secure).Agent)({ keepAlive: true, scheduling: "lifo" });
+    agents.set(secure, agent);
   }
   return agent;
 }
@@ -84,10 +86,7 @@ export function sendHttpRequest(url: string, init: HttpRequest = {}): Promise<Ht
     }
     let request: http.ClientRequest;
     try {
-      const transport = secure
-        ? (createRequire(import.meta.url)("node:https") as typeof import("node:https"))
-        : http;
-      request = transport.request(target, {
+      request = transportFor(secure).request(target, {
         method: init.method ?? "GET",
         headers,
         agent: init.agent ?? agentFor(secure),
@@ -149,7 +148,7 @@ export function sendHttpRequest(url: string, init: HttpRequest = {}): Promise<Ht
 /** We send no Accept-Encoding, but a server may compress anyway; fetch would decode it. */
 function decode(body: Buffer, encoding: string | undefined): Buffer {
   if (!encoding || encoding === "identity") return body;
-  const zlib = createRequire(import.meta.url)("node:zlib") as typeof import("node:zlib");
+  const zlib = requireBuiltin("node:zlib") as typeof import("node:zlib");
   const limit = { maxOutputLength: MAX_ANSWER_BYTES };
   switch (encoding.trim().toLowerCase()) {
     case "gzip":

@@ -3,7 +3,6 @@
  * only when such a file exists, so runs without one never load it. Errors give a line and column
  * and a reason of our own words: the parser's messages can quote the source, which may be a key.
  */
-
 import { importModule } from "../import-module.js";
 import { MAX_CONFIG_DEPTH } from "./files.js";
 import { lineColumn } from "./json.js";
