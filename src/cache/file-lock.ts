@@ -144,12 +144,16 @@ const noLinks = new Set<string>();
 let sequence = 0;
 let exitHookSet = false;
 
+/** A new holder record of this process: pid, host, time, and a token no other lock has. */
+function newHolder(): Holder {
+  sequence += 1;
+  return { pid: process.pid, host: HOST, at: Date.now(), token: `${PROCESS_NONCE}.${sequence}` };
+}
+
 function writeHolderFile(dir: string): HolderFile {
   if (!holderFiles.has(dir)) sweepOrphanHolders(dir);
-  sequence += 1;
-  const token = `${PROCESS_NONCE}.${sequence}`;
-  const holder: Holder = { pid: process.pid, host: HOST, at: Date.now(), token };
-  const path = join(dir, `${HOLDER_PREFIX}${HOST_TAG}-${process.pid}-${token}`);
+  const holder = newHolder();
+  const path = join(dir, `${HOLDER_PREFIX}${HOST_TAG}-${process.pid}-${holder.token}`);
   writeFileSync(path, JSON.stringify(holder), { flag: "wx", mode: 0o600 });
   const previous = holderFiles.get(dir);
   // Locks already linked to the previous holder keep its inode (and its time) alive.
@@ -219,9 +223,7 @@ function tryLock(path: string, leaseMs: number, retried = false): ReleaseLock | 
 }
 
 function tryExclusiveFile(path: string): ReleaseLock | null {
-  sequence += 1;
-  const token = `${PROCESS_NONCE}.${sequence}`;
-  const holder: Holder = { pid: process.pid, host: HOST, at: Date.now(), token };
+  const holder = newHolder();
   try {
     writeFileSync(path, JSON.stringify(holder), { flag: "wx", mode: 0o600 });
   } catch (error) {
@@ -230,7 +232,7 @@ function tryExclusiveFile(path: string): ReleaseLock | null {
   }
   return async () => {
     const current = readHolder(path, Number.POSITIVE_INFINITY);
-    if (current !== null && current !== "invalid" && current.token === token) {
+    if (current !== null && current !== "invalid" && current.token === holder.token) {
       ignoreFailure(() => unlinkSync(path));
     }
   };
