@@ -155,14 +155,13 @@ export async function collectReport(
   const unique = jobs.filter((job) => !duplicateOf.has(job.broker));
   // Kraken jobs wait in their lane, not in a pool slot another broker could use. Every other
   // broker has a pool of its own: one that hangs until its timeout holds only its own slots.
+  const kraken: Job[] = [];
   const pools = new Map<string, Job[]>();
   for (const job of unique) {
-    if (job.broker.broker === "kraken") continue;
-    const members = pools.get(job.broker.broker);
+    const members = job.broker.broker === "kraken" ? kraken : pools.get(job.broker.broker);
     if (members) members.push(job);
     else pools.set(job.broker.broker, [job]);
   }
-  const kraken = unique.filter((job) => job.broker.broker === "kraken");
   const limit = options.concurrency ?? DEFAULT_CONCURRENCY;
   const results = new Map<BrokerAccountConfig, Figure>();
   await Promise.all([
