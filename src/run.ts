@@ -31,6 +31,12 @@ export interface RunOptions extends Omit<BalanceFetcherOptions, "krakenLane"> {
   cache?: Partial<CachePolicy>;
   /** Cache warnings (corrupt entries, unwritable directory). */
   onWarning?: (message: string) => void;
+  /**
+   * Called once, after the run's first live request is written out, so that work the run needs
+   * afterwards overlaps the network wait (the CLI opens its history store there). Not called on a
+   * run the cache serves.
+   */
+  whileWaiting?: () => void;
 }
 
 export function loadRunConfig(options: RunOptions): Promise<LoadedConfig> {
@@ -55,10 +61,12 @@ export function runReport(config: LoadedConfig, options: RunOptions = {}): Promi
   // serves never compiles it (~110 KB of the bundle).
   let loading: Promise<BalanceFetcher> | undefined;
   const loadFetcher = async () => {
-    const [{ BalanceFetcher }, { KrakenLane }] = await Promise.all([
+    const [{ BalanceFetcher }, { KrakenLane }, { afterNextRequestSent }] = await Promise.all([
       import("./brokers/fetch-account-balance.js"),
       import("./queue/kraken-lane.js"),
+      import("./brokers/http-client.js"),
     ]);
+    if (options.whileWaiting) afterNextRequestSent(options.whileWaiting);
     return new BalanceFetcher({
       ...options,
       // Public prices are remembered for the balance TTL, pair lists for a day; --refresh and

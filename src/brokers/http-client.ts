@@ -51,6 +51,17 @@ function agentFor(secure: boolean): http.Agent {
   return agent;
 }
 
+/** Callbacks for the next request handed to the OS (afterNextRequestSent). */
+let whenSent: Array<() => void> = [];
+
+/**
+ * Runs `callback` once, in a later turn, after the next request has been written out: work done
+ * there overlaps the wait for the answer instead of following it.
+ */
+export function afterNextRequestSent(callback: () => void): void {
+  whenSent.push(callback);
+}
+
 /** How `fetch` reports a request that got no usable answer; ccxt maps it to NetworkError. */
 function fetchFailed(cause: unknown): TypeError {
   return new TypeError("fetch failed", { cause });
@@ -141,6 +152,16 @@ export function sendHttpRequest(url: string, init: HttpRequest = {}): Promise<Ht
         });
       });
     });
+    if (whenSent.length > 0) {
+      const callbacks = whenSent;
+      whenSent = [];
+      // setImmediate: the requests started in the same turn go out first.
+      request.once("finish", () =>
+        setImmediate(() => {
+          for (const callback of callbacks) callback();
+        }),
+      );
+    }
     request.end(init.body ?? undefined);
   });
 }

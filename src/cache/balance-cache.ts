@@ -8,6 +8,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { AccountBalance } from "../brokers/types.js";
 import { bigintAsString } from "../money.js";
@@ -396,10 +397,14 @@ export class DiskBalanceCache implements BalanceStore {
     }
   }
 
+  /**
+   * Written through the thread pool, unlike the cache's other files: the Kraken lane sends the
+   * next key's request meanwhile (creating the file was ~0.3 ms of blocked time per key).
+   */
   async writeMark(name: string, value: number): Promise<void> {
     try {
       this.ensureDir();
-      writeFileSync(join(this.dir, "locks", `${name}.last`), String(value), { mode: 0o600 });
+      await writeFile(join(this.dir, "locks", `${name}.last`), String(value), { mode: 0o600 });
     } catch {
       // Reported by lock(); the in-process spacing still holds.
     }

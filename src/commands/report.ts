@@ -330,6 +330,7 @@ export async function reportAction(command: Command, io: CliIo): Promise<number>
   const once = async (): Promise<number> => {
     const report = await runReport(config, {
       ...runWith,
+      whileWaiting: () => monitor.prepare(),
       users: flags.user,
       brokers: flags.broker,
       sort: flags.sort,

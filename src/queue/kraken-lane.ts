@@ -65,10 +65,19 @@ export class KrakenLane {
       this.waiting.push({
         key,
         start: () => {
-          this.holdKey(key, task)
+          let holdsSlot = true;
+          const freeSlot = () => {
+            if (holdsSlot) this.inFlight -= 1;
+            holdsSlot = false;
+          };
+          const answered = () => {
+            freeSlot();
+            this.pump();
+          };
+          this.holdKey(key, task, answered)
             .then(resolve, reject)
             .finally(() => {
-              this.inFlight -= 1;
+              freeSlot();
               this.busyKeys.delete(key);
               this.pump();
             });
@@ -78,9 +87,14 @@ export class KrakenLane {
     });
   }
 
+  /**
+   * `answered` frees the lane slot once the request is answered: another key's request goes out
+   * while this key's mark is written and its lock released (the key stays busy until then).
+   */
   private async holdKey<T>(
     key: string,
     task: (paceSend: () => Promise<void>) => Promise<T>,
+    answered: () => void,
   ): Promise<T> {
     const name = `kraken-${key}`;
     const release = await this.shared?.lock(name, SHARED_LEASE_MS, SHARED_LEASE_MS);
@@ -95,6 +109,7 @@ export class KrakenLane {
     } finally {
       const done = Date.now();
       this.lastDone.set(key, done);
+      answered();
       await this.shared?.writeMark(name, done).catch(() => undefined);
       await release?.();
     }

@@ -5,9 +5,15 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { type ExchangeClass, loadExchangeClass } from "../../src/brokers/ccxt-loader.js";
 import { createExchange } from "../../src/brokers/exchange.js";
-import { MAX_ANSWER_BYTES, sendHttpRequest } from "../../src/brokers/http-client.js";
+import {
+  afterNextRequestSent,
+  MAX_ANSWER_BYTES,
+  sendHttpRequest,
+} from "../../src/brokers/http-client.js";
 
 const IDS = ["kraken", "coinbase", "alpaca", "binance", "okx"];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("account views of one shared ccxt instance", () => {
   it("inherit every implicit API method ccxt defines, called on the view", async () => {
@@ -119,6 +125,28 @@ describe("the HTTP client every instance sends through (http-client.ts)", () => 
             expect(Object.hasOwn(view as object, own), own).toBe(false);
           }
         }
+      },
+    );
+  });
+
+  it("runs afterNextRequestSent's work once, after the request is out and before its answer", async () => {
+    const events: string[] = [];
+    let held: ServerResponse | null = null;
+    await withServer(
+      (request, response) => {
+        if (request.url === "/held") held = response;
+        else response.end("{}");
+      },
+      async (origin) => {
+        afterNextRequestSent(() => events.push(`work, answered: ${held?.writableEnded === true}`));
+        const first = sendHttpRequest(`${origin}/held`);
+        // Not in the turn that sends.
+        expect(events).toEqual([]);
+        for (let i = 0; i < 200 && (events.length === 0 || !held); i += 1) await sleep(5);
+        (held as ServerResponse | null)?.end("{}");
+        await first;
+        await sendHttpRequest(`${origin}/next`);
+        expect(events).toEqual(["work, answered: false"]);
       },
     );
   });

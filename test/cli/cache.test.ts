@@ -1,9 +1,11 @@
 import { spawn } from "node:child_process";
+import { existsSync, rmSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Credentials } from "../../src/brokers/types.js";
 import { type Emulator, startEmulator } from "../../src/emulator/index.js";
+import { HISTORY_FILE } from "../../src/monitor/history.js";
 import { ROOT, runCli, scratch, spawnCli, writeJson } from "../helpers/cli.js";
 import { gaps } from "../helpers/gaps.js";
 import { seedAccount } from "../helpers/seed.js";
@@ -17,6 +19,8 @@ beforeEach(() => {
   emulator.clearRequests();
   emulator.setLatency(0);
 });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Balance requests only: the default `total` valuation adds public price look-ups. */
 const privateRequests = () => emulator.requests.filter((r) => r.apiKey !== null);
@@ -104,6 +108,33 @@ describe("the balance cache across runs", () => {
     expect(table.stdout).toMatch(/KRAKEN +\$100\.01 {2}⚠ stale \d+s ago: auth failed/);
     const tooOld = await s.run(["--json", "--cache-ttl", "0", "--stale-max-age", "0s"]);
     expect(JSON.parse(tooOld.stdout).balances.users.eve.kraken).toBeNull();
+  });
+});
+
+describe("work a cold run overlaps with its network wait", () => {
+  it("opens the history store while the first request waits for its answer; a hit opens none", async () => {
+    const s = await setup(["ivy"]);
+    const history = join(s.dir, "state", HISTORY_FILE);
+    const args = ["--json", "--valuation", "cash", "--state-dir", join(s.dir, "state")];
+    emulator.setLatency(800);
+    const { done } = spawnCli(["--config-dir", s.config, "--cache-dir", s.cache, ...args], {
+      cwd: s.dir,
+    });
+    const waitFor = async (what: () => boolean, ms = 20_000) => {
+      for (const end = Date.now() + ms; !what() && Date.now() < end; ) await sleep(5);
+      return what();
+    };
+    expect(await waitFor(() => privateRequests().length > 0)).toBe(true);
+    expect(await waitFor(() => existsSync(history), 700)).toBe(true);
+    // No request had been answered when the store was opened.
+    expect(privateRequests().filter((r) => r.status !== 0)).toEqual([]);
+    expect((await done).code).toBe(0);
+
+    emulator.setLatency(0);
+    rmSync(join(s.dir, "state"), { recursive: true });
+    const hit = await s.run(args);
+    expect(hit.code, hit.stderr).toBe(0);
+    expect(existsSync(history)).toBe(false);
   });
 });
 

@@ -55,6 +55,35 @@ describe("KrakenLane", () => {
     }
   });
 
+  it("sends the next key's request while the last answer's mark is written, the key held till then", async () => {
+    // A shared state whose mark takes 80 ms to write (a slow disk).
+    const marks = new Map<string, number>();
+    const writes: { name: string; start: number; end: number }[] = [];
+    const shared = {
+      lock: async () => async () => undefined,
+      readMark: async (name: string) => marks.get(name) ?? 0,
+      writeMark: async (name: string, value: number) => {
+        const start = performance.now();
+        await sleep(80);
+        marks.set(name, value);
+        writes.push({ name, start, end: performance.now() });
+      },
+    };
+    const lane = new KrakenLane({ spacingMs: 1, concurrency: 1, shared });
+    const r = recorder();
+    await Promise.all(["a", "b", "a"].map((k) => lane.run(k, r.task(k, 5))));
+    const [a1, b, a2] = r.events;
+    const firstMark = writes[0];
+    if (!a1 || !b || !a2 || !firstMark) throw new Error("three requests and their marks expected");
+    expect([a1.key, b.key, a2.key]).toEqual(["a", "b", "a"]);
+    // b went out while a's mark was still being written...
+    expect(firstMark.name).toBe("kraken-a");
+    expect(b.start).toBeLessThan(firstMark.end - 40);
+    // ...but a again only once its mark was down.
+    expect(a2.start).toBeGreaterThanOrEqual(firstMark.end - 1);
+    expect(r.maxRunning()).toBe(1);
+  });
+
   it("passes failures through and keeps going", async () => {
     const lane = new KrakenLane({ spacingMs: 1 });
     const failing = lane.run("a", async (paceSend) => {
