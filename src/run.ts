@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { BalanceFetcher, BalanceFetcherOptions } from "./brokers/fetch-account-balance.js";
 import type { BrokerAccountRequest } from "./brokers/types.js";
 import { DiskBalanceCache } from "./cache/balance-cache.js";
@@ -25,6 +26,12 @@ export interface RunOptions extends Omit<BalanceFetcherOptions, "krakenLane"> {
   krakenConcurrency?: number;
   /** Cache directory, default `$XDG_CACHE_HOME/show-user-balances`. */
   cacheDir?: string;
+  /**
+   * Take the config from its snapshot under `<cacheDir>/config/` while its files, listings and
+   * variables are unchanged, and keep one (config/snapshot.ts). The value names the build (the
+   * CLI gives its version): another build's snapshot is not used. Off by default.
+   */
+  configSnapshot?: string;
   /** A shared store (e.g. Redis) instead of the on-disk cache under `cacheDir`. */
   store?: BalanceStore;
   /** How the cache is used (mode, TTL, stale limit, lock timings); default DEFAULT_CACHE_POLICY. */
@@ -39,16 +46,20 @@ export interface RunOptions extends Omit<BalanceFetcherOptions, "krakenLane"> {
   whileWaiting?: () => void;
 }
 
+const cacheDir = (options: RunOptions) => options.cacheDir ?? defaultCacheDir(options.env);
+
 export function loadRunConfig(options: RunOptions): Promise<LoadedConfig> {
   return loadConfig({
     configDir: options.configDir ?? "config",
     cwd: options.cwd,
     env: options.env,
     includeDisabled: options.includeDisabled,
+    snapshot:
+      options.configSnapshot === undefined
+        ? undefined
+        : { dir: join(cacheDir(options), "config"), build: options.configSnapshot },
   });
 }
-
-const cacheDir = (options: RunOptions) => options.cacheDir ?? defaultCacheDir(options.env);
 
 /** Fetches every configured account and returns the report model. */
 export function runReport(config: LoadedConfig, options: RunOptions = {}): Promise<Report> {

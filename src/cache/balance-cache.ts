@@ -12,7 +12,6 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { AccountBalance } from "../brokers/types.js";
 import { bigintAsString } from "../money.js";
-import { keyFingerprint } from "../secrets.js";
 import { readCacheEntry } from "./cache-entry.js";
 import type { CacheEntry } from "./entry-schema.js";
 import { acquireLock, ignoreFailure, PROCESS_NONCE, type ReleaseLock } from "./file-lock.js";
@@ -45,18 +44,14 @@ export function parseCacheEntry(text: string): CacheEntry | null {
 export interface CacheKeyParts {
   account: string;
   broker: string;
-  apiKey: string;
+  /** keyFingerprint(apiKey). */
+  keyFingerprint: string;
   apiUrl: string | null;
   valuation: string;
 }
 
 export function cacheKey(parts: CacheKeyParts): string {
-  const identity = [
-    parts.account,
-    keyFingerprint(parts.apiKey),
-    parts.apiUrl ?? "",
-    parts.valuation,
-  ];
+  const identity = [parts.account, parts.keyFingerprint, parts.apiUrl ?? "", parts.valuation];
   const digest = hash("sha256", identity.join("\n"), "hex").slice(0, 24);
   return `${parts.broker}-${digest}`;
 }
@@ -139,7 +134,12 @@ export class DiskBalanceCache implements BalanceStore {
 
   /** `fresh`: also what other runs wrote since this one last looked (after taking a lock). */
   async read(key: string, options: { fresh?: boolean } = {}): Promise<CacheEntry | null> {
-    if (!this.listed || options.fresh) this.refresh();
+    if (options.fresh) this.refresh();
+    return this.readNow(key);
+  }
+
+  readNow(key: string): CacheEntry | null {
+    if (!this.listed) this.refresh();
     const slot = this.slots.get(key);
     if (!slot) return null;
     if (slot.checked === undefined) {

@@ -279,7 +279,9 @@ function swallowedCommand(command: Command, flags: ReportFlags) {
 function hintMissingCredentials(io: CliIo, config: LoadedConfig): void {
   const missing = accountsOf(config)
     .filter((account) => account.enabled)
-    .flatMap((account) => account.brokers.filter((b) => b.enabled && !b.credentials)).length;
+    .flatMap((account) =>
+      account.brokers.filter((b) => b.enabled && b.apiKeyFingerprint === null),
+    ).length;
   if (missing === 0) return;
   const what = missing === 1 ? "1 broker account has" : `${missing} broker accounts have`;
   warn(io, `${what} no credentials; --explain-credentials shows which variables were looked up.`);
@@ -303,7 +305,11 @@ export async function reportAction(command: Command, io: CliIo): Promise<number>
   }
   // --format json is --json from here on: one flag decides the JSON paths.
   const flags: ReportFlags = { ...given, json: outputFormat(given) === "json" };
-  const loaded = await loadSettledConfig(command, flags, io, flags.history);
+  // The config's snapshot serves the report, not --explain-credentials; --no-cache keeps none.
+  let root = command;
+  while (root.parent) root = root.parent;
+  const snapshot = flags.cache !== false && !flags.explainCredentials ? root.version() : undefined;
+  const loaded = await loadSettledConfig(command, flags, io, flags.history, snapshot);
   if (typeof loaded === "number") return loaded;
 
   if (flags.explainCredentials) {

@@ -69,13 +69,18 @@ export async function loadSettledConfig(
   flags: Pick<RunFlags, "configDir" | "includeDisabled" | "cacheDir"> & { stateDir?: string },
   io: CliIo,
   recordsHistory: boolean,
+  /** Use and keep the config's snapshot for this build (run.ts configSnapshot). */
+  configSnapshot?: string,
 ): Promise<LoadedConfig | number> {
   const badDir = checkRunDirectories(io, flags, {
     cacheDir: defaultCacheDir(),
     ...(recordsHistory ? { stateDir: defaultStateDir() } : {}),
   });
   if (badDir !== null) return badDir;
-  const loaded = await loadConfigFor(io, loadOptions(flags));
+  const loaded = await loadConfigFor(io, {
+    ...loadOptions(flags),
+    ...(configSnapshot === undefined ? {} : { configSnapshot, cacheDir: flags.cacheDir }),
+  });
   if (typeof loaded === "number") return loaded;
   return applySettings(command, flags, loaded.settings, io) ?? loaded;
 }

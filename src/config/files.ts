@@ -3,7 +3,7 @@
  * that fits each way a path can fail to be a usable file (missing, a directory, a symlink loop or
  * a dangling link, no permission). Nothing here parses; nothing here quotes the file's content.
  */
-import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync, type Stats } from "node:fs";
 import { lstat } from "node:fs/promises";
 
 /** Config files are a few KB; anything past this is not one, and is not read. */
@@ -18,7 +18,7 @@ export type FileFault = {
 };
 
 export type FileRead =
-  | { ok: true; text: string; mode: number }
+  | { ok: true; text: string; mode: number; stamp: string }
   | { ok: false; missing: true }
   | { ok: false; missing: false; fault: FileFault };
 
@@ -42,9 +42,11 @@ export async function readConfigText(file: string): Promise<FileRead> {
   }
   let bytes: Buffer;
   let mode: number;
+  let stamp: string;
   try {
     const st = fstatSync(fd);
     mode = st.mode;
+    stamp = fileStamp(st);
     if (st.isDirectory()) {
       return fault(
         "unreadable_file",
@@ -75,6 +77,7 @@ export async function readConfigText(file: string): Promise<FileRead> {
       ok: true,
       text: new TextDecoder("utf-8", { fatal: true }).decode(bytes),
       mode,
+      stamp,
     };
   } catch {
     const offset = invalidUtf8Offset(bytes);
@@ -85,6 +88,14 @@ export async function readConfigText(file: string): Promise<FileRead> {
       "save the file as UTF-8 (it may be UTF-16 or Latin-1, or not a text file at all)",
     );
   }
+}
+
+/**
+ * What changes when a file does: its identity, size, mode and both times (ctime moves on any
+ * write or chmod, and cannot be set back). The config snapshot (snapshot.ts) compares these.
+ */
+export function fileStamp(st: Stats): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mode}:${st.mtimeMs}:${st.ctimeMs}`;
 }
 
 function tooLarge(size: number): FileRead {

@@ -8,6 +8,7 @@
 import type { Dirent } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { basename, join } from "node:path";
+import { keyFingerprint } from "../secrets.js";
 import { isHttpUrl, NOTIFY_URL_ENV, USER_ID_PATTERN } from "./bounds.js";
 import { unknownBrokerSuggestions } from "./broker-ids.js";
 import {
@@ -45,6 +46,7 @@ import type {
   UserFile,
   YamlUserFile,
 } from "./schemas.js";
+import { listingOf, newInputs, readSnapshot, writeSnapshot } from "./snapshot.js";
 import type {
   AccountConfig,
   BrokerAccountConfig,
@@ -63,6 +65,13 @@ export interface LoadConfigOptions {
   includeDisabled?: boolean;
   /** Default true: read <cwd>/.env into env without overriding variables already set. */
   loadDotEnv?: boolean;
+  /**
+   * Keep a snapshot of the loaded config in `dir`, and take the config from it while what it was
+   * read from is unchanged (snapshot.ts). Such a config has no credentials: `readSecrets` reads
+   * them. `settleMs`: how long an input must have been unchanged for a snapshot to vouch for it
+   * (default SETTLE_MS).
+   */
+  snapshot?: { dir: string; build?: string; settleMs?: number };
 }
 
 export interface LoadedConfig {
@@ -80,6 +89,10 @@ export interface LoadedConfig {
    * config): each account would report the same balance. Accounts are "platform" or user ids.
    */
   sharedCredentials: Array<{ broker: string; accounts: string[] }>;
+  /** Set when the config came from the snapshot: its brokers carry no credentials. */
+  fromSnapshot?: true;
+  /** The same config read from its files, credentials included (memoised). */
+  readSecrets?: () => Promise<LoadedConfig>;
 }
 
 /** One broker entry as written, with where it was written. */
@@ -128,11 +141,32 @@ class Loader {
   private readonly fastParsed = new WeakMap<object, UserFile | PlatformFile>();
   /** zod and the schemas, loaded for the first file the zod-free reading does not take. */
   private schemas: typeof import("./schemas.js") | undefined;
+  /** What this load read: the snapshot's key. */
+  readonly inputs = newInputs();
+  /** The environment, each variable looked up recorded in `inputs`. */
+  readonly env: Env;
 
   constructor(
-    readonly env: Env,
+    readonly target: Env,
     readonly includeDisabled: boolean,
-  ) {}
+  ) {
+    const looked = this.inputs;
+    this.env = new Proxy(target, {
+      get: (env, name) => {
+        if (typeof name === "string") looked.env.add(name);
+        return Reflect.get(env, name);
+      },
+      has: (env, name) => {
+        if (typeof name === "string") looked.env.add(name);
+        return Reflect.has(env, name);
+      },
+      // A walk over every variable: any of them could change the result.
+      ownKeys: (env) => {
+        looked.unsettled = true;
+        return Reflect.ownKeys(env);
+      },
+    });
+  }
 
   /**
    * A config file's text and mode, or null after recording why it cannot be used (a missing file
@@ -144,7 +178,12 @@ class Loader {
     pending?: Promise<FileRead>,
   ): Promise<{ text: string; mode: number } | null> {
     const read = await (pending ?? readConfigText(file));
-    if (read.ok) return read;
+    if (read.ok) {
+      this.inputs.files.set(file, read.stamp);
+      return read;
+    }
+    if (read.missing) this.inputs.files.set(file, null);
+    else this.inputs.unsettled = true;
     if (read.missing) {
       if (missingIsProblem) {
         this.problems.push({
@@ -484,6 +523,7 @@ class Loader {
       broker: entry.broker,
       enabled: entry.enabled,
       credentials,
+      apiKeyFingerprint: credentials ? keyFingerprint(credentials.apiKey) : null,
       credentialsExplain: explain,
       credentialProblem,
       ...(keyCheck ? { keyCheck } : {}),
@@ -703,16 +743,41 @@ class Loader {
 }
 
 export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConfig> {
+  // Sub-millisecond, as file times are.
+  const startedAt = performance.timeOrigin + performance.now();
   const { configDir } = options;
   const loader = new Loader(options.env ?? process.env, options.includeDisabled ?? false);
-  if (options.loadDotEnv ?? true) await loader.loadDotEnv(options.cwd ?? process.cwd());
+  const cwd = options.cwd ?? process.cwd();
+  const dotEnv = options.loadDotEnv ?? true;
+  if (dotEnv) await loader.loadDotEnv(cwd);
+  const scope =
+    options.snapshot === undefined
+      ? null
+      : {
+          ...options.snapshot,
+          configDir,
+          cwd,
+          includeDisabled: loader.includeDisabled,
+          loadDotEnv: dotEnv,
+        };
+  const kept = scope ? readSnapshot(scope, loader.target) : null;
+  if (kept) {
+    let secrets: Promise<LoadedConfig> | undefined;
+    const readSecrets = () => {
+      secrets ??= loadConfig({ ...options, snapshot: undefined });
+      return secrets;
+    };
+    return { ...kept, readSecrets };
+  }
 
   const top = await listDir(configDir, "config directory");
+  loader.inputs.dirs.set(configDir, top ? listingOf(top) : null);
   const usersDir = join(configDir, "users");
   const hasPlatformFile = top?.some((d) => d.name === "platform.json") ?? false;
   const userFiles = top?.some((d) => d.name === "users")
     ? await listDir(usersDir, "users directory")
     : null;
+  if (userFiles) loader.inputs.dirs.set(usersDir, listingOf(userFiles));
 
   const platform = hasPlatformFile
     ? await loadPlatformFile(loader, join(configDir, "platform.json"))
@@ -736,7 +801,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
   const settings = top?.some((d) => d.name === "settings.json")
     ? await readSettings(loader, configDir)
     : {};
-  return {
+  const loaded: LoadedConfig = {
     settings,
     configDir,
     platform,
@@ -746,6 +811,8 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
     dotenvPath: loader.dotenvPath,
     sharedCredentials: shared.groups,
   };
+  if (scope) writeSnapshot(scope, loaded, loader.inputs, loader.target, startedAt);
+  return loaded;
 }
 
 /** `<configDir>/settings.json`, its problems recorded on the loader; zod only when it exists. */

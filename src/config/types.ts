@@ -15,8 +15,14 @@ export interface BrokerAccountConfig {
   /** ccxt exchange id, lower-case. */
   broker: string;
   enabled: boolean;
-  /** null: the report shows no_credentials. */
+  /** null: the report shows no_credentials, unless `apiKeyFingerprint` says they were left out. */
   credentials: Credentials | null;
+  /**
+   * The API key's fingerprint (keyFingerprint), null without credentials. A config from the
+   * snapshot (snapshot.ts) has it without the credentials: the fetch that needs them reads the
+   * config again (LoadedConfig.readSecrets).
+   */
+  apiKeyFingerprint: string | null;
   credentialsExplain: CredentialsExplain;
   /**
    * Why the credentials cannot work, found locally (bad base64 or PEM, a character no HTTP header

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { AccountBalance } from "../../src/brokers/types.js";
 import { cacheKey, DiskBalanceCache } from "../../src/cache/balance-cache.js";
 import { DEFAULT_CACHE_POLICY, fetchThroughCache } from "../../src/cache/cached-fetch.js";
+import { keyFingerprint } from "../../src/secrets.js";
 
 const scratch = () => mkdtemp(join(tmpdir(), "sub-cache-"));
 
@@ -25,10 +26,11 @@ function balance(cents: bigint | null, status: AccountBalance["status"] = "ok"):
   };
 }
 
+const API_KEY = "K-distinctive-api-key-0001";
 const KEY_PARTS = {
   account: "user:alice",
   broker: "kraken",
-  apiKey: "K-distinctive-api-key-0001",
+  keyFingerprint: keyFingerprint(API_KEY),
   apiUrl: null,
   valuation: "cash",
 };
@@ -46,14 +48,14 @@ describe("DiskBalanceCache", () => {
     expect((await stat(join(dir, "c", entry))).mode & 0o777).toBe(0o600);
     expect(files.some((f) => f.endsWith(".tmp"))).toBe(false);
     const text = await readFile(join(dir, "c", entry), "utf8");
-    expect(text).not.toContain(KEY_PARTS.apiKey);
-    expect(key).not.toContain(KEY_PARTS.apiKey);
+    expect(text).not.toContain(API_KEY);
+    expect(key).not.toContain(API_KEY);
   });
 
   it("keys differ by account, key, origin and valuation", () => {
     const base = cacheKey(KEY_PARTS);
     expect(cacheKey({ ...KEY_PARTS, account: "user:bob" })).not.toBe(base);
-    expect(cacheKey({ ...KEY_PARTS, apiKey: "other" })).not.toBe(base);
+    expect(cacheKey({ ...KEY_PARTS, keyFingerprint: keyFingerprint("other") })).not.toBe(base);
     expect(cacheKey({ ...KEY_PARTS, apiUrl: "http://127.0.0.1:1" })).not.toBe(base);
     expect(cacheKey({ ...KEY_PARTS, valuation: "total" })).not.toBe(base);
     expect(cacheKey(KEY_PARTS)).toBe(base);

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -108,6 +108,46 @@ describe("the balance cache across runs", () => {
     expect(table.stdout).toMatch(/KRAKEN +\$100\.01 {2}⚠ stale \d+s ago: auth failed/);
     const tooOld = await s.run(["--json", "--cache-ttl", "0", "--stale-max-age", "0s"]);
     expect(JSON.parse(tooOld.stdout).balances.users.eve.kraken).toBeNull();
+  });
+});
+
+describe("the config snapshot across runs", () => {
+  it("serves a hit without reading the user files; a fetch reads the credentials again", async () => {
+    const s = await setup(["dan", "eve"]);
+    // Files changed in the last 2 s leave no snapshot (a change within the file times' grain
+    // could go unseen).
+    await sleep(2100);
+    const args = ["--json", "--valuation", "cash", "--kraken-spacing", "0"];
+    const cold = await s.run(args);
+    expect(cold.code, cold.stderr).toBe(0);
+    expect(privateRequests()).toHaveLength(4);
+    const dir = join(s.cache, "config");
+    const [name] = await readdir(dir);
+    if (!name) throw new Error("no snapshot written");
+    const snapshot = join(dir, name);
+    const ino = statSync(snapshot).ino;
+    const bytes = readFileSync(snapshot);
+    for (const key of s.keys) {
+      expect(bytes.includes(key.apiKey)).toBe(false);
+      expect(bytes.includes(key.secret)).toBe(false);
+    }
+    const figures = (out: string) => JSON.parse(out).balances;
+
+    const hit = await s.run(args);
+    expect(hit.code, hit.stderr).toBe(0);
+    expect(figures(hit.stdout)).toEqual(figures(cold.stdout));
+    expect(privateRequests()).toHaveLength(4);
+    // Read, not rewritten.
+    expect(statSync(snapshot).ino).toBe(ino);
+
+    // Every figure expired: each fetch signs with the credentials read from the files again (the
+    // emulator checks every signature).
+    const refetch = await s.run([...args, "--cache-ttl", "0"]);
+    expect(refetch.code, refetch.stderr).toBe(0);
+    expect(figures(refetch.stdout)).toEqual(figures(cold.stdout));
+    expect(privateRequests()).toHaveLength(8);
+    expect(privateRequests().every((r) => r.status === 200)).toBe(true);
+    expect(statSync(snapshot).ino).toBe(ino);
   });
 });
 

@@ -16,6 +16,7 @@ function userOn(id: string, broker: string): AccountConfig {
         broker,
         enabled: true,
         credentials: { apiKey: `key-${id}`, secret: "s" },
+        apiKeyFingerprint: `fp-${id}`,
         credentialsExplain: { source: "config", tried: [], used: null },
         credentialProblem: null,
         sandbox: false,

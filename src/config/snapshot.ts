@@ -1,0 +1,230 @@
+/**
+ * The loaded config, kept between runs. Reading, parsing and resolving 1,000 user files took
+ * ~50 ms of every run (issue 14), and a config rarely changes between two runs. The snapshot is
+ * the loaded config without a secret (credentials are dropped and their API key's fingerprint
+ * kept), with what the load read: each directory's listing, each file's stamp (identity, size,
+ * mode, times) and a digest of the environment variables it looked up. A run whose inputs all
+ * match takes the config from it; a run that has to fetch an account reads the config again for
+ * that account's credentials (`readSecrets`), so a credential only ever comes from its source.
+ *
+ * Kept in `<cache dir>/config/` (0700 and ours; the file 0600, written whole), one file per config
+ * directory, working directory (.env) and listing mode. Not written when an input changed less
+ * than SETTLE_MS ago (a second change within the file system's time granularity could go
+ * unseen), when a file could not be read, or when the config holds a secret besides credentials
+ * (settings.json's webhook URL, an API URL with a user or query, extra ccxt options).
+ */
+import { hash } from "node:crypto";
+import {
+  type Dirent,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { join, resolve } from "node:path";
+import { deserialize, serialize } from "node:v8";
+import { fileStamp } from "./files.js";
+import type { LoadedConfig } from "./load.js";
+import type { AccountConfig } from "./types.js";
+
+/** Bumped whenever LoadedConfig changes shape. */
+const FORMAT = 1;
+/** Inputs changed more recently than this when the config was read leave no snapshot. */
+export const SETTLE_MS = 2000;
+
+/** What one config load read, recorded as it went. */
+export interface ConfigInputs {
+  /** Directory -> its listing (listingOf), null when it did not exist. */
+  dirs: Map<string, string | null>;
+  /** File -> fileStamp, null when it did not exist. */
+  files: Map<string, string | null>;
+  /** Environment variables looked up (after .env was applied). */
+  env: Set<string>;
+  /** Set when a file could not be read: its problem is not one a stamp can vouch for. */
+  unsettled: boolean;
+}
+
+export function newInputs(): ConfigInputs {
+  return { dirs: new Map(), files: new Map(), env: new Set(), unsettled: false };
+}
+
+interface Snapshot {
+  format: number;
+  v8: string;
+  identity: string;
+  dirs: Array<[string, string | null]>;
+  files: Array<[string, string | null]>;
+  envNames: string[];
+  envDigest: string;
+  config: LoadedConfig;
+}
+
+/** What a snapshot is for: one config directory read from one working directory, one way. */
+export interface SnapshotScope {
+  dir: string;
+  /** The program's build (version): another build may read the config differently. */
+  build?: string;
+  settleMs?: number;
+  configDir: string;
+  cwd: string;
+  includeDisabled: boolean;
+  loadDotEnv: boolean;
+}
+
+export function listingOf(entries: readonly Dirent[]): string {
+  const type = (d: Dirent) =>
+    d.isDirectory() ? "d" : d.isFile() ? "f" : d.isSymbolicLink() ? "l" : "o";
+  return entries
+    .map((d) => `${d.name}/${type(d)}`)
+    .sort()
+    .join("\n");
+}
+
+function identityOf(scope: SnapshotScope): string {
+  return [
+    scope.build ?? "",
+    resolve(scope.configDir),
+    resolve(scope.cwd),
+    scope.includeDisabled,
+    scope.loadDotEnv,
+  ].join("\0");
+}
+
+function fileOf(scope: SnapshotScope): string {
+  return join(scope.dir, `${hash("sha256", identityOf(scope), "hex").slice(0, 20)}.bin`);
+}
+
+/** One digest of the values looked up: it says whether any changed, and keeps none. */
+function envDigest(env: Record<string, string | undefined>, names: readonly string[]): string {
+  const parts = names.map((name) => {
+    const value = env[name];
+    return value === undefined ? `${name}\0` : `${name}=${value}\0`;
+  });
+  return hash("sha256", parts.join(""), "hex");
+}
+
+/** Our own directory that nobody else can write to, or null. */
+function ownDirectory(dir: string, create: boolean): string | null {
+  try {
+    if (create) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const stat = lstatSync(dir);
+    const ours = process.getuid === undefined || stat.uid === process.getuid();
+    return stat.isDirectory() && ours && (stat.mode & 0o022) === 0 ? dir : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The config from the snapshot when every input is as it was, else null. */
+export function readSnapshot(
+  scope: SnapshotScope,
+  env: Record<string, string | undefined>,
+): LoadedConfig | null {
+  if (!ownDirectory(scope.dir, false)) return null;
+  let snapshot: Snapshot;
+  try {
+    snapshot = deserialize(readFileSync(fileOf(scope))) as Snapshot;
+  } catch {
+    return null;
+  }
+  if (
+    snapshot?.format !== FORMAT ||
+    snapshot.v8 !== process.versions.v8 ||
+    snapshot.identity !== identityOf(scope)
+  ) {
+    return null;
+  }
+  try {
+    for (const [dir, listing] of snapshot.dirs) {
+      const now = statSync(dir, { throwIfNoEntry: false })
+        ? listingOf(readdirSync(dir, { withFileTypes: true }))
+        : null;
+      if (now !== listing) return null;
+    }
+    for (const [file, stamp] of snapshot.files) {
+      const stat = statSync(file, { throwIfNoEntry: false });
+      if ((stat ? fileStamp(stat) : null) !== stamp) return null;
+    }
+  } catch {
+    return null;
+  }
+  if (envDigest(env, snapshot.envNames) !== snapshot.envDigest) return null;
+  return { ...snapshot.config, fromSnapshot: true };
+}
+
+/** Writes the snapshot of a config just read, unless it must not be kept (see the top). */
+export function writeSnapshot(
+  scope: SnapshotScope,
+  config: LoadedConfig,
+  inputs: ConfigInputs,
+  env: Record<string, string | undefined>,
+  readStartedAt: number,
+): void {
+  if (inputs.unsettled || mustNotKeep(config)) return;
+  const settled = readStartedAt - (scope.settleMs ?? SETTLE_MS);
+  for (const stamp of inputs.files.values()) {
+    const [mtimeMs, ctimeMs] = (stamp ?? "").split(":").slice(4).map(Number);
+    if ((mtimeMs ?? 0) > settled || (ctimeMs ?? 0) > settled) return;
+  }
+  const dir = ownDirectory(scope.dir, true);
+  if (!dir) return;
+  const envNames = [...inputs.env].sort();
+  const snapshot: Snapshot = {
+    format: FORMAT,
+    v8: process.versions.v8,
+    identity: identityOf(scope),
+    dirs: [...inputs.dirs],
+    files: [...inputs.files],
+    envNames,
+    envDigest: envDigest(env, envNames),
+    config: withoutSecrets(config),
+  };
+  const file = fileOf(scope);
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temp, serialize(snapshot), { mode: 0o600 });
+    renameSync(temp, file);
+  } catch {
+    // Only a speed-up: the next run reads the config and tries again.
+  }
+}
+
+/** A secret besides credentials, or settings.json turning caching off (this is a cache too). */
+function mustNotKeep(config: LoadedConfig): boolean {
+  if (config.settings.notify !== undefined || config.settings.cache === false) return true;
+  return accountsOf(config).some((account) =>
+    account.brokers.some((broker) => {
+      if (broker.options.ccxt !== undefined) return true;
+      if (broker.apiUrl === null) return false;
+      try {
+        const url = new URL(broker.apiUrl);
+        return url.username !== "" || url.password !== "" || url.search !== "";
+      } catch {
+        return true;
+      }
+    }),
+  );
+}
+
+function accountsOf(config: LoadedConfig): AccountConfig[] {
+  return config.platform ? [config.platform, ...config.users] : config.users;
+}
+
+function withoutSecrets(config: LoadedConfig): LoadedConfig {
+  const strip = (account: AccountConfig): AccountConfig => ({
+    ...account,
+    brokers: account.brokers.map(({ keyCheck: _check, ...broker }) => ({
+      ...broker,
+      credentials: null,
+    })),
+  });
+  const { readSecrets: _read, fromSnapshot: _from, ...rest } = config;
+  return {
+    ...rest,
+    platform: config.platform && strip(config.platform),
+    users: config.users.map(strip),
+  };
+}
