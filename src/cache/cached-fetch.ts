@@ -50,6 +50,25 @@ const CLOCK_TOLERANCE_MS = 5_000;
 
 const ageOf = (storedAt: number) => Math.max(0, Math.round((Date.now() - storedAt) / 1000));
 
+/** A fresh entry under the "use" policy: within the TTL, and not dated in the future. */
+const freshForUse = (storedAt: number, policy: CachePolicy) =>
+  storedAt <= Date.now() + CLOCK_TOLERANCE_MS && Date.now() - storedAt < policy.ttlMs;
+
+/**
+ * The figure a fresh entry gives, when the store can say at once (BalanceStore.readNow); null
+ * when the account has to go through fetchThroughCache.
+ */
+export function cachedFigureNow(
+  cache: BalanceStore | null,
+  policy: CachePolicy,
+  key: string | null,
+): Figure | null {
+  if (!cache?.readNow || !key || policy.mode !== "use") return null;
+  const entry = cache.readNow(key);
+  if (!entry || !freshForUse(entry.storedAt, policy)) return null;
+  return { balance: entry.balance, source: "cached", ageSeconds: ageOf(entry.storedAt) };
+}
+
 /**
  * One account's figure through the cache: a fresh entry is served as is; otherwise the account
  * is fetched under a cross-process lock (single flight: a run that finds another fetching waits
@@ -68,8 +87,9 @@ export async function fetchThroughCache(
   const startedAt = Date.now();
   // An entry dated in the future (a clock stepped back, a tampered file) is expired, not fresh.
   const usable = (storedAt: number) =>
-    storedAt <= Date.now() + CLOCK_TOLERANCE_MS &&
-    (policy.mode === "use" ? Date.now() - storedAt < policy.ttlMs : storedAt > startedAt);
+    policy.mode === "use"
+      ? freshForUse(storedAt, policy)
+      : storedAt <= Date.now() + CLOCK_TOLERANCE_MS && storedAt > startedAt;
   const before = policy.mode === "use" ? await cache.read(key) : null;
   if (before && usable(before.storedAt)) {
     return { balance: before.balance, source: "cached", ageSeconds: ageOf(before.storedAt) };

@@ -13,6 +13,11 @@ export interface BalanceStore extends SharedLaneState {
    * runs wrote up to now must be seen (a store that reads ahead reads again).
    */
   read(key: string, options?: { fresh?: boolean }): Promise<CacheEntry | null>;
+  /**
+   * `read(key)` answered at once, where the store can (the disk cache reads ahead): a run the
+   * cache serves then takes no promise per account. Optional.
+   */
+  readNow?(key: string): CacheEntry | null;
   /** Stores a good balance; failures to store are reported through the store's warnings. */
   write(key: string, balance: AccountBalance, storedAt?: number): Promise<void>;
   /** A cross-process lock; null when `waitMs` passed (or the store cannot lock) without it. */

@@ -33,5 +33,14 @@ export function stringifyJson(value: unknown, indent = 2): string {
     indent,
   );
   if (text === undefined) return "null";
-  return text.replaceAll(new RegExp(`"${tag}([^"]*)"`, "g"), "$1");
+  // Each tagged value is `"<tag><number>"`: drop the tag and both quotes. Split and join took a
+  // third of a global regex replace on a 400 KB document.
+  const parts = text.split(`"${tag}`);
+  let out = parts[0] as string;
+  for (let i = 1; i < parts.length; i += 1) {
+    const part = parts[i] as string;
+    const close = part.indexOf('"');
+    out += part.slice(0, close) + part.slice(close + 1);
+  }
+  return out;
 }

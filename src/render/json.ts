@@ -1,4 +1,4 @@
-import type { BrokerRow, Report, ReportAccount } from "../report/model.js";
+import { type BrokerRow, type Report, type ReportAccount, recordOf } from "../report/model.js";
 import { stringifyJson, usdJson } from "./json-text.js";
 import { rowState } from "./labels.js";
 
@@ -8,18 +8,37 @@ export interface JsonOptions {
 }
 
 function byBroker<T>(account: ReportAccount, pick: (row: BrokerRow) => T): Record<string, T> {
-  return Object.fromEntries(account.rows.map((row) => [row.broker, pick(row)]));
+  return recordOf(account.rows, (row) => row.broker, pick);
 }
 
 function perAccount<T>(report: Report, pick: (row: BrokerRow) => T) {
   return {
     platform: report.platform ? byBroker(report.platform, pick) : {},
-    users: Object.fromEntries(report.users.map((user) => [user.id, byBroker(user, pick)])),
+    users: recordOf(
+      report.users,
+      (user) => user.id,
+      (user) => byBroker(user, pick),
+    ),
   };
 }
 
-function statusOf(row: BrokerRow) {
-  return {
+interface RowStatus {
+  state: ReturnType<typeof rowState>;
+  message: string | null;
+  source: BrokerRow["source"];
+  fetched_at: string | null;
+  age_seconds: number | null;
+  valuation: BrokerRow["valuation"];
+  basis: BrokerRow["basis"];
+  environment: BrokerRow["environment"];
+  unpriced: string[];
+  duplicate_of?: string;
+  remembered_failure?: true;
+  retry_after?: string;
+}
+
+function statusOf(row: BrokerRow): RowStatus {
+  const status: RowStatus = {
     state: rowState(row),
     message: row.message,
     source: row.source,
@@ -29,9 +48,13 @@ function statusOf(row: BrokerRow) {
     basis: row.basis,
     environment: row.environment,
     unpriced: row.unpriced,
-    ...(row.duplicateOf ? { duplicate_of: row.duplicateOf } : {}),
-    ...(row.retryAfter ? { remembered_failure: true, retry_after: row.retryAfter } : {}),
   };
+  if (row.duplicateOf) status.duplicate_of = row.duplicateOf;
+  if (row.retryAfter) {
+    status.remembered_failure = true;
+    status.retry_after = row.retryAfter;
+  }
+  return status;
 }
 
 function assetsOf(row: BrokerRow) {
@@ -60,8 +83,10 @@ export function toJsonDocument(report: Report, options: JsonOptions = {}) {
     balances: perAccount(report, (row) => usdJson(row.usdCents)),
     summary: {
       platform_total: usdJson(s.platformTotalCents),
-      user_totals: Object.fromEntries(
-        Object.entries(s.userTotals).map(([id, cents]) => [id, usdJson(cents)]),
+      user_totals: recordOf(
+        Object.keys(s.userTotals),
+        (id) => id,
+        (id) => usdJson(s.userTotals[id] ?? null),
       ),
       total_user_capital: usdJson(s.totalUserCapitalCents),
       user_count: s.userCount,
