@@ -11,6 +11,7 @@ import {
   ENVIRONMENTS,
   VALUATIONS,
 } from "../brokers/types.js";
+import { setOwn } from "../own-key.js";
 import type { CacheEntry } from "./balance-cache.js";
 
 const STATUSES = new Set<string>(BALANCE_STATUSES);
@@ -53,14 +54,16 @@ function balance(v: unknown): AccountBalance | undefined {
   if (!isObject(v.assets) || !Array.isArray(v.unpriced) || !isStringOrNull(fetchedAt)) return;
   if (typeof requests !== "number" || !Number.isSafeInteger(requests) || requests < 0) return;
   if (!v.unpriced.every((u) => typeof u === "string")) return undefined;
-  const entries: [string, AssetBalance][] = [];
-  for (const [code, value] of Object.entries(v.assets)) {
-    const parsed = asset(value);
+  // A loop rather than Object.entries and Object.fromEntries: ~2 µs less per entry in a fresh
+  // process, 1,000 entries on a hit. An asset named `__proto__` stays an own key, as JSON.parse
+  // read it.
+  const assets: Record<string, AssetBalance> = {};
+  for (const code in v.assets) {
+    if (!Object.hasOwn(v.assets, code)) continue;
+    const parsed = asset(v.assets[code]);
     if (!parsed) return undefined;
-    entries.push([code, parsed]);
+    setOwn(assets, code, parsed);
   }
-  // fromEntries: an asset named `__proto__` stays an own key, as JSON.parse read it.
-  const assets: Record<string, AssetBalance> = Object.fromEntries(entries);
   return {
     broker,
     status: status as AccountBalance["status"],
@@ -70,7 +73,7 @@ function balance(v: unknown): AccountBalance | undefined {
     environment: environment as AccountBalance["environment"],
     basis: basis as AccountBalance["basis"],
     assets,
-    unpriced: [...v.unpriced] as string[],
+    unpriced: v.unpriced.slice() as string[],
     fetchedAt,
     requests,
   };

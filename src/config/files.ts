@@ -18,7 +18,7 @@ export type FileFault = {
 };
 
 export type FileRead =
-  | { ok: true; text: string; mode: number; stamp: string }
+  | { ok: true; text: string; mode: number; stamp: FileStamp }
   | { ok: false; missing: true }
   | { ok: false; missing: false; fault: FileFault };
 
@@ -42,7 +42,7 @@ export async function readConfigText(file: string): Promise<FileRead> {
   }
   let bytes: Buffer;
   let mode: number;
-  let stamp: string;
+  let stamp: FileStamp;
   try {
     const st = fstatSync(fd);
     mode = st.mode;
@@ -94,8 +94,29 @@ export async function readConfigText(file: string): Promise<FileRead> {
  * What changes when a file does: its identity, size, mode and both times (ctime moves on any
  * write or chmod, and cannot be set back). The config snapshot (snapshot.ts) compares these.
  */
-export function fileStamp(st: Stats): string {
-  return `${st.dev}:${st.ino}:${st.size}:${st.mode}:${st.mtimeMs}:${st.ctimeMs}`;
+export type FileStamp = readonly [
+  dev: number,
+  ino: number,
+  size: number,
+  mode: number,
+  mtimeMs: number,
+  ctimeMs: number,
+];
+
+export function fileStamp(st: Stats): FileStamp {
+  return [st.dev, st.ino, st.size, st.mode, st.mtimeMs, st.ctimeMs];
+}
+
+/** Numbers compared as they are: no string per file (1,000 files are checked on a cache hit). */
+export function sameStamp(st: Stats, stamp: FileStamp): boolean {
+  return (
+    st.dev === stamp[0] &&
+    st.ino === stamp[1] &&
+    st.size === stamp[2] &&
+    st.mode === stamp[3] &&
+    st.mtimeMs === stamp[4] &&
+    st.ctimeMs === stamp[5]
+  );
 }
 
 function tooLarge(size: number): FileRead {

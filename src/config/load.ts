@@ -143,6 +143,11 @@ class Loader {
   private schemas: typeof import("./schemas.js") | undefined;
   /** What this load read: the snapshot's key. */
   readonly inputs = newInputs();
+  /**
+   * Where problems found after loading go (a key parsed by the fetch that needs it): the config
+   * the caller holds, which for a config from the snapshot is not the one read for its secrets.
+   */
+  lateProblems: ConfigProblem[] = this.problems;
   /** The environment, each variable looked up recorded in `inputs`. */
   readonly env: Env;
 
@@ -550,13 +555,16 @@ class Loader {
       if (!fault) return null;
       const { file, field, where } = locate(fault.field);
       const label = FIELD_LABELS[fault.field];
-      this.problemOnce({
-        code: "unusable_credentials",
-        file,
-        field,
-        message: `the ${label} ${fault.reason}; the account is shown as a configuration error and ${broker} is not asked`,
-        hint: fault.hint,
-      });
+      this.problemOnce(
+        {
+          code: "unusable_credentials",
+          file,
+          field,
+          message: `the ${label} ${fault.reason}; the account is shown as a configuration error and ${broker} is not asked`,
+          hint: fault.hint,
+        },
+        depth === "full" ? this.lateProblems : this.problems,
+      );
       return `the ${label} in ${where} ${fault.reason}`;
     };
     const credentialProblem = problem("shape");
@@ -711,11 +719,11 @@ class Loader {
   }
 
   /** Records a problem once: env-var problems would otherwise repeat for every account. */
-  private problemOnce(problem: ConfigProblem): void {
+  private problemOnce(problem: ConfigProblem, into = this.problems): void {
     const key = `${problem.code}\0${problem.file}\0${problem.field}`;
     if (this.reported.has(key)) return;
     this.reported.add(key);
-    this.problems.push(problem);
+    into.push(problem);
   }
 
   /** Problems for broker ids that ccxt does not know (and that are not the original's). */
@@ -742,11 +750,20 @@ class Loader {
   }
 }
 
-export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConfig> {
-  // Sub-millisecond, as file times are.
-  const startedAt = performance.timeOrigin + performance.now();
+export function loadConfig(options: LoadConfigOptions): Promise<LoadedConfig> {
+  return readConfig(options);
+}
+
+/** `lateProblems`: where a problem found after loading goes (Loader.lateProblems). */
+async function readConfig(
+  options: LoadConfigOptions,
+  lateProblems?: ConfigProblem[],
+): Promise<LoadedConfig> {
+  // +1: file times have sub-millisecond digits, Date.now() none (`performance` costs a module).
+  const startedAt = Date.now() + 1;
   const { configDir } = options;
   const loader = new Loader(options.env ?? process.env, options.includeDisabled ?? false);
+  if (lateProblems) loader.lateProblems = lateProblems;
   const cwd = options.cwd ?? process.cwd();
   const dotEnv = options.loadDotEnv ?? true;
   if (dotEnv) await loader.loadDotEnv(cwd);
@@ -764,7 +781,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
   if (kept) {
     let secrets: Promise<LoadedConfig> | undefined;
     const readSecrets = () => {
-      secrets ??= loadConfig({ ...options, snapshot: undefined });
+      secrets ??= readConfig({ ...options, snapshot: undefined }, kept.problems);
       return secrets;
     };
     return { ...kept, readSecrets };

@@ -25,8 +25,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join, resolve } from "node:path";
-import { deserialize, serialize } from "node:v8";
-import { fileStamp } from "./files.js";
+import { type FileStamp, sameStamp } from "./files.js";
 import type { LoadedConfig } from "./load.js";
 import type { AccountConfig } from "./types.js";
 
@@ -40,7 +39,7 @@ export interface ConfigInputs {
   /** Directory -> its listing (listingOf), null when it did not exist. */
   dirs: Map<string, string | null>;
   /** File -> fileStamp, null when it did not exist. */
-  files: Map<string, string | null>;
+  files: Map<string, FileStamp | null>;
   /** Environment variables looked up (after .env was applied). */
   env: Set<string>;
   /** Set when a file could not be read: its problem is not one a stamp can vouch for. */
@@ -53,10 +52,9 @@ export function newInputs(): ConfigInputs {
 
 interface Snapshot {
   format: number;
-  v8: string;
   identity: string;
   dirs: Array<[string, string | null]>;
-  files: Array<[string, string | null]>;
+  files: Array<[string, FileStamp | null]>;
   envNames: string[];
   envDigest: string;
   config: LoadedConfig;
@@ -94,7 +92,7 @@ function identityOf(scope: SnapshotScope): string {
 }
 
 function fileOf(scope: SnapshotScope): string {
-  return join(scope.dir, `${hash("sha256", identityOf(scope), "hex").slice(0, 20)}.bin`);
+  return join(scope.dir, `${hash("sha256", identityOf(scope), "hex").slice(0, 20)}.json`);
 }
 
 /** One digest of the values looked up: it says whether any changed, and keeps none. */
@@ -126,15 +124,11 @@ export function readSnapshot(
   if (!ownDirectory(scope.dir, false)) return null;
   let snapshot: Snapshot;
   try {
-    snapshot = deserialize(readFileSync(fileOf(scope))) as Snapshot;
+    snapshot = JSON.parse(readFileSync(fileOf(scope), "utf8")) as Snapshot;
   } catch {
     return null;
   }
-  if (
-    snapshot?.format !== FORMAT ||
-    snapshot.v8 !== process.versions.v8 ||
-    snapshot.identity !== identityOf(scope)
-  ) {
+  if (snapshot?.format !== FORMAT || snapshot.identity !== identityOf(scope)) {
     return null;
   }
   try {
@@ -146,7 +140,9 @@ export function readSnapshot(
     }
     for (const [file, stamp] of snapshot.files) {
       const stat = statSync(file, { throwIfNoEntry: false });
-      if ((stat ? fileStamp(stat) : null) !== stamp) return null;
+      if (stat === undefined ? stamp !== null : stamp === null || !sameStamp(stat, stamp)) {
+        return null;
+      }
     }
   } catch {
     return null;
@@ -166,15 +162,13 @@ export function writeSnapshot(
   if (inputs.unsettled || mustNotKeep(config)) return;
   const settled = readStartedAt - (scope.settleMs ?? SETTLE_MS);
   for (const stamp of inputs.files.values()) {
-    const [mtimeMs, ctimeMs] = (stamp ?? "").split(":").slice(4).map(Number);
-    if ((mtimeMs ?? 0) > settled || (ctimeMs ?? 0) > settled) return;
+    if (stamp && (stamp[4] > settled || stamp[5] > settled)) return;
   }
   const dir = ownDirectory(scope.dir, true);
   if (!dir) return;
   const envNames = [...inputs.env].sort();
   const snapshot: Snapshot = {
     format: FORMAT,
-    v8: process.versions.v8,
     identity: identityOf(scope),
     dirs: [...inputs.dirs],
     files: [...inputs.files],
@@ -185,7 +179,7 @@ export function writeSnapshot(
   const file = fileOf(scope);
   const temp = `${file}.${process.pid}.tmp`;
   try {
-    writeFileSync(temp, serialize(snapshot), { mode: 0o600 });
+    writeFileSync(temp, JSON.stringify(snapshot), { mode: 0o600 });
     renameSync(temp, file);
   } catch {
     // Only a speed-up: the next run reads the config and tries again.

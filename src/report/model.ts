@@ -1,5 +1,6 @@
 import type { AccountBalance } from "../brokers/types.js";
 import { type Cents, divideCents } from "../money.js";
+import { setOwn } from "../own-key.js";
 
 /**
  * Where a figure comes from: fetched now, served from the cache, an older value after a failure,
@@ -84,17 +85,7 @@ export function recordOf<T, V>(
   value: (item: T) => V,
 ): Record<string, V> {
   const out: Record<string, V> = {};
-  for (const item of items) {
-    const name = key(item);
-    if (name === "__proto__") {
-      Object.defineProperty(out, name, {
-        value: value(item),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    } else out[name] = value(item);
-  }
+  for (const item of items) setOwn(out, key(item), value(item));
   return out;
 }
 

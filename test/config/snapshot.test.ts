@@ -2,6 +2,7 @@ import { chmodSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type LoadConfigOptions, type LoadedConfig, loadConfig } from "../../src/config/index.js";
+import { newCoinbaseCdpKey } from "../../src/emulator/index.js";
 import { writeTree } from "./helpers.js";
 
 type Env = Record<string, string | undefined>;
@@ -63,6 +64,15 @@ describe("the config snapshot", () => {
     const second = await f.load();
     expect(second.fromSnapshot).toBe(true);
     expect(shape(second)).toEqual(shape(first));
+    // The whole config, as read, but for the credentials and the key parse left to a fetch.
+    const { fromSnapshot: _from, readSecrets: _read, ...kept } = second;
+    expect(kept).toEqual({
+      ...first,
+      users: first.users.map((u) => ({
+        ...u,
+        brokers: u.brokers.map(({ keyCheck: _check, ...b }) => ({ ...b, credentials: null })),
+      })),
+    });
     for (const user of second.users) expect(user.brokers[0]?.credentials).toBeNull();
     expect(second.users.map((u) => u.brokers[0]?.apiKeyFingerprint)).toEqual(
       first.users.map((u) => u.brokers[0]?.apiKeyFingerprint),
@@ -75,6 +85,27 @@ describe("the config snapshot", () => {
     ]);
     // Read once, however many accounts ask.
     expect(await second.readSecrets?.()).toBe(read);
+  });
+
+  it("puts a problem the secrets' key parse finds on the config from the snapshot", async () => {
+    const ed = newCoinbaseCdpKey("ed25519");
+    // Right length and base64, but the public half no longer matches the seed: only a parse says.
+    const flipped = `${ed.secret.slice(0, 50)}${ed.secret[50] === "A" ? "B" : "A"}${ed.secret.slice(51)}`;
+    const f = await fixture();
+    writeJson(f.file("cid.json"), {
+      user_id: "cid",
+      brokers: [{ broker: "coinbase", credentials: { apiKey: ed.apiKey, secret: flipped } }],
+    });
+    await f.load();
+    const kept = await f.load();
+    expect(kept.fromSnapshot).toBe(true);
+    expect(kept.problems).toEqual([]);
+    const read = await kept.readSecrets?.();
+    const cid = read?.users.find((u) => u.id === "cid")?.brokers[0];
+    expect(cid?.keyCheck?.()).toContain("is not a base64 Ed25519 key");
+    expect(kept.problems).toMatchObject([
+      { code: "unusable_credentials", file: f.file("cid.json") },
+    ]);
   });
 
   it("holds no credential: neither key nor secret, from a file or the environment; 0600 in 0700", async () => {
