@@ -110,9 +110,9 @@ export function fixedToString(value: Fixed): string {
 /** Cents as a plain decimal with two places: 691346n -> "6913.46", -5n -> "-0.05". */
 export function centsToDecimal(cents: Cents): string {
   const negative = cents < 0n;
-  const magnitude = negative ? -cents : cents;
-  const rest = (magnitude % 100n).toString().padStart(2, "0");
-  return `${negative ? "-" : ""}${magnitude / 100n}.${rest}`;
+  // One conversion to digits, then a dot before the last two: no BigInt division.
+  const digits = (negative ? -cents : cents).toString().padStart(3, "0");
+  return `${negative ? "-" : ""}${digits.slice(0, -2)}.${digits.slice(-2)}`;
 }
 
 /** Cents as "$1,234.56" (or "-$12.00"). */
