@@ -72,13 +72,11 @@ export interface SnapshotScope {
   loadDotEnv: boolean;
 }
 
+/** Names and types in the order read: libuv lists a directory sorted, so no sort here. */
 export function listingOf(entries: readonly Dirent[]): string {
   const type = (d: Dirent) =>
     d.isDirectory() ? "d" : d.isFile() ? "f" : d.isSymbolicLink() ? "l" : "o";
-  return entries
-    .map((d) => `${d.name}/${type(d)}`)
-    .sort()
-    .join("\n");
+  return entries.map((d) => `${d.name}/${type(d)}`).join("\n");
 }
 
 function identityOf(scope: SnapshotScope): string {
