@@ -51,9 +51,8 @@ export interface CacheKeyParts {
 }
 
 export function cacheKey(parts: CacheKeyParts): string {
-  const identity = [parts.account, parts.keyFingerprint, parts.apiUrl ?? "", parts.valuation];
-  const digest = hash("sha256", identity.join("\n"), "hex").slice(0, 24);
-  return `${parts.broker}-${digest}`;
+  const identity = `${parts.account}\n${parts.keyFingerprint}\n${parts.apiUrl ?? ""}\n${parts.valuation}`;
+  return `${parts.broker}-${hash("sha256", identity, "hex").slice(0, 24)}`;
 }
 
 /** A segment: the entries one flush wrote, or a compaction merged. */
