@@ -134,6 +134,15 @@ export class BalanceFetcher {
         fetchedAt: null,
       };
     }
+    if (!credentials && request.credentialProblem) {
+      // Credentials that were configured but could not be read (the config changed mid-run).
+      return {
+        ...base,
+        status: "config_error",
+        message: request.credentialProblem,
+        fetchedAt: null,
+      };
+    }
     if (!credentials) {
       // The guide's "$0.00 ○ no credentials": nothing fetched, nothing owed.
       return {

@@ -21,6 +21,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
@@ -33,6 +34,11 @@ import type { AccountConfig } from "./types.js";
 const FORMAT = 1;
 /** Inputs changed more recently than this when the config was read leave no snapshot. */
 export const SETTLE_MS = 2000;
+/**
+ * A snapshot not rewritten for this long is removed when another is written beside it: an old
+ * build's, a config directory's that is gone. One still in use costs one full read to restore.
+ */
+const UNUSED_MS = 30 * 86_400_000;
 
 /** What one config load read, recorded as it went. */
 export interface ConfigInputs {
@@ -179,8 +185,18 @@ export function writeSnapshot(
   try {
     writeFileSync(temp, JSON.stringify(snapshot), { mode: 0o600 });
     renameSync(temp, file);
+    sweep(dir, readStartedAt);
   } catch {
     // Only a speed-up: the next run reads the config and tries again.
+  }
+}
+
+/** Snapshots past UNUSED_MS and temp files a crashed writer left. */
+function sweep(dir: string, now: number): void {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const age = now - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? now);
+    if (age > (name.endsWith(".tmp") ? 3_600_000 : UNUSED_MS)) rmSync(path, { force: true });
   }
 }
 

@@ -111,12 +111,24 @@ async function withCredentials(
   broker: BrokerAccountConfig,
 ): Promise<BrokerAccountConfig> {
   if (broker.credentials || broker.apiKeyFingerprint === null || !config.readSecrets) return broker;
-  const read = await config.readSecrets();
+  // Without its credentials the row must say why, never "no credentials" ($0, nothing owed).
+  const unreadable = (why: string) => ({ ...broker, credentialProblem: why });
+  let read: LoadedConfig;
+  try {
+    read = await config.readSecrets();
+  } catch (error) {
+    return unreadable(
+      `its credentials could not be read again from the config (${(error as Error).message})`,
+    );
+  }
   const same = [read.platform, ...read.users].find(
     (a) => a?.kind === account.kind && a.id === account.id,
   );
   // Changed since the snapshot was checked (moments ago): what the files say now is fetched.
-  return same?.brokers.find((b) => b.broker === broker.broker) ?? broker;
+  return (
+    same?.brokers.find((b) => b.broker === broker.broker) ??
+    unreadable("the config changed while this run read it and no longer lists it; run again")
+  );
 }
 
 /**

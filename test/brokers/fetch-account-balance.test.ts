@@ -156,6 +156,22 @@ describe("every failure is a status with a short, secret-free message", () => {
     expect(emulator.requests).toHaveLength(0);
   });
 
+  it("credentials that could not be read: a config error, not 'no credentials' at $0", async () => {
+    const result = await fetcher().fetchAccountBalance({
+      broker: "kraken",
+      credentials: null,
+      credentialProblem: "its credentials could not be read again from the config (gone)",
+      apiUrl: emulator.urls.kraken,
+    });
+    expect(result).toMatchObject({
+      status: "config_error",
+      message: "its credentials could not be read again from the config (gone)",
+      usdCents: null,
+      requests: 0,
+    });
+    expect(emulator.requests).toHaveLength(0);
+  });
+
   it("an internal error inside one account is that row's exchange_error; the next account is fine", async () => {
     const f = fetcher();
     const key = seedAccount(emulator, "kraken", { USD: "4.00" });

@@ -1,4 +1,12 @@
-import { chmodSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type LoadConfigOptions, type LoadedConfig, loadConfig } from "../../src/config/index.js";
@@ -178,6 +186,25 @@ describe("the config snapshot", () => {
     const otherBuild = { snapshot: { dir: f.snapshotDir, settleMs: 0, build: "0.2.0" } };
     expect((await f.load(ENV, otherBuild)).fromSnapshot).toBeUndefined();
     expect((await f.load(ENV, otherBuild)).fromSnapshot).toBe(true);
+  });
+
+  it("removes a snapshot not rewritten for 30 days, and stray temp files, when it writes one", async () => {
+    const f = await fixture();
+    await f.load();
+    const [current] = readdirSync(f.snapshotDir);
+    const old = join(f.snapshotDir, "0123456789abcdef0123.json");
+    const recent = join(f.snapshotDir, "fedcba9876543210fedc.json");
+    const temp = join(f.snapshotDir, "0123456789abcdef0123.json.999.tmp");
+    for (const file of [old, recent, temp]) writeFileSync(file, "{}", { mode: 0o600 });
+    const longAgo = new Date(Date.now() - 31 * 86_400_000);
+    utimesSync(old, longAgo, longAgo);
+    const hoursAgo = new Date(Date.now() - 2 * 3_600_000);
+    utimesSync(temp, hoursAgo, hoursAgo);
+    writeJson(f.file("bob.json"), { user_id: "bob", brokers: [{ broker: "okx" }] });
+    await f.load();
+    expect(readdirSync(f.snapshotDir).sort()).toEqual(
+      [current, "fedcba9876543210fedc.json"].sort(),
+    );
   });
 
   it("keeps none of files changed within the settle time, of a webhook URL, or in a directory others can write", async () => {

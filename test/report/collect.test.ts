@@ -85,4 +85,54 @@ describe("collectReport's fetch pools", () => {
     expect(Object.fromEntries(most)).toEqual({ okx: 2, alpaca: 2, coinbase: 2 });
     expect(mostAtOnce).toBe(6);
   });
+
+  it("asks a config from the snapshot for credentials; says so when they cannot be read", async () => {
+    const kept = (id: string) => {
+      const user = userOn(id, "alpaca");
+      const broker = user.brokers[0];
+      if (broker) broker.credentials = null;
+      return user;
+    };
+    const base: LoadedConfig = {
+      configDir: "/nowhere",
+      platform: null,
+      users: [kept("ann"), kept("bob")],
+      problems: [],
+      warnings: [],
+      dotenvPath: null,
+      settings: {},
+      sharedCredentials: [],
+      fromSnapshot: true,
+    };
+    const asked: BrokerAccountRequest[] = [];
+    const fetcher = {
+      defaultValuation: "total" as const,
+      async fetchAccountBalance(request: BrokerAccountRequest) {
+        asked.push(request);
+        const { enabled, source, ageSeconds, ...balance } = row(request.broker, 100n);
+        return balance;
+      },
+    };
+    // The files now hold ann but not bob.
+    const readSecrets = async () => ({
+      ...base,
+      fromSnapshot: undefined,
+      users: [userOn("ann", "alpaca")],
+    });
+    await collectReport({ ...base, readSecrets }, { fetcher });
+    expect(asked.map((r) => [r.credentials?.apiKey ?? null, r.credentialProblem])).toEqual([
+      ["key-ann", null],
+      [null, expect.stringContaining("no longer lists it")],
+    ]);
+
+    asked.length = 0;
+    const failing = async (): Promise<LoadedConfig> => {
+      throw new Error("config directory /nowhere does not exist");
+    };
+    await collectReport({ ...base, readSecrets: failing }, { fetcher });
+    expect(asked.map((r) => r.credentialProblem)).toEqual([
+      expect.stringContaining("could not be read again from the config (config directory"),
+      expect.stringContaining("could not be read again"),
+    ]);
+  });
 });
