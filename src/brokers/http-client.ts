@@ -52,14 +52,15 @@ function agentFor(secure: boolean): http.Agent {
 }
 
 /** Callbacks for the next request handed to the OS (afterNextRequestSent). */
-let whenSent: Array<() => void> = [];
+let whenSent = new Set<() => void>();
 
 /**
  * Runs `callback` once, in a later turn, after the next request has been written out: work done
- * there overlaps the wait for the answer instead of following it.
+ * there overlaps the wait for the answer instead of following it. Registering the same function
+ * again before then changes nothing.
  */
 export function afterNextRequestSent(callback: () => void): void {
-  whenSent.push(callback);
+  whenSent.add(callback);
 }
 
 /** How `fetch` reports a request that got no usable answer; ccxt maps it to NetworkError. */
@@ -152,9 +153,9 @@ export function sendHttpRequest(url: string, init: HttpRequest = {}): Promise<Ht
         });
       });
     });
-    if (whenSent.length > 0) {
+    if (whenSent.size > 0) {
       const callbacks = whenSent;
-      whenSent = [];
+      whenSent = new Set();
       // setImmediate: the requests started in the same turn go out first.
       request.once("finish", () =>
         setImmediate(() => {

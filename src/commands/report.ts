@@ -333,10 +333,12 @@ export async function reportAction(command: Command, io: CliIo): Promise<number>
   let screen: WatchScreen | null = null;
   const runWith = withStore(options, opened);
   let historyFailed = false;
+  // One function for every --watch round: a round that sends nothing leaves it registered once.
+  const prepareHistory = () => monitor.prepare();
   const once = async (): Promise<number> => {
     const report = await runReport(config, {
       ...runWith,
-      whileWaiting: () => monitor.prepare(),
+      whileWaiting: prepareHistory,
       users: flags.user,
       brokers: flags.broker,
       sort: flags.sort,
