@@ -12,20 +12,13 @@
  * to, means compiling as before. NODE_DISABLE_COMPILE_CACHE=1 turns it off, as on Node 22+.
  */
 import { hash } from "node:crypto";
-import {
-  lstatSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import * as module from "node:module";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as vm from "node:vm";
 import { defaultCacheDir } from "./cache/paths.js";
+import { isPrivateDirectory } from "./private-dir.js";
 
 /** What the bundle exports (cli-main.ts). */
 interface CliMain {
@@ -75,11 +68,8 @@ function codeCacheFile(content: Buffer): string | null {
   if (process.env.NODE_DISABLE_COMPILE_CACHE) return null;
   try {
     const dir = join(defaultCacheDir(), "code");
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const stat = lstatSync(dir);
-    const ours = process.getuid === undefined || stat.uid === process.getuid();
     // Code from a file someone else could write would run as ours.
-    if (!stat.isDirectory() || !ours || (stat.mode & 0o022) !== 0) return null;
+    if (!isPrivateDirectory(dir, true)) return null;
     const id = hash("sha256", content).slice(0, 20);
     return join(dir, `cli-${id}-${process.version}-${process.arch}.bin`);
   } catch {

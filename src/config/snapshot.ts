@@ -16,8 +16,6 @@
 import { hash } from "node:crypto";
 import {
   type Dirent,
-  lstatSync,
-  mkdirSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -26,6 +24,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join, resolve } from "node:path";
+import { isPrivateDirectory } from "../private-dir.js";
 import { type FileStamp, sameStamp } from "./files.js";
 import type { LoadedConfig } from "./load.js";
 import type { AccountConfig } from "./types.js";
@@ -108,24 +107,12 @@ function envDigest(env: Record<string, string | undefined>, names: readonly stri
   return hash("sha256", parts.join(""), "hex");
 }
 
-/** Our own directory that nobody else can write to, or null. */
-function ownDirectory(dir: string, create: boolean): string | null {
-  try {
-    if (create) mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const stat = lstatSync(dir);
-    const ours = process.getuid === undefined || stat.uid === process.getuid();
-    return stat.isDirectory() && ours && (stat.mode & 0o022) === 0 ? dir : null;
-  } catch {
-    return null;
-  }
-}
-
 /** The config from the snapshot when every input is as it was, else null. */
 export function readSnapshot(
   scope: SnapshotScope,
   env: Record<string, string | undefined>,
 ): LoadedConfig | null {
-  if (!ownDirectory(scope.dir, false)) return null;
+  if (!isPrivateDirectory(scope.dir, false)) return null;
   let snapshot: Snapshot;
   try {
     snapshot = JSON.parse(readFileSync(fileOf(scope), "utf8")) as Snapshot;
@@ -168,8 +155,8 @@ export function writeSnapshot(
   for (const stamp of inputs.files.values()) {
     if (stamp && (stamp[4] > settled || stamp[5] > settled)) return;
   }
-  const dir = ownDirectory(scope.dir, true);
-  if (!dir) return;
+  const dir = scope.dir;
+  if (!isPrivateDirectory(dir, true)) return;
   const envNames = [...inputs.env].sort();
   const snapshot: Snapshot = {
     format: FORMAT,

@@ -987,7 +987,7 @@ describe("module boundaries", () => {
       const imports = [...text.matchAll(/from "([^"]+)"/g)].map((m) => m[1]);
       for (const spec of imports)
         expect(spec).toMatch(
-          /^(zod|node:.*|\.\/[a-z-]+\.js|\.\.\/brokers\/(types|schemas|coinbase-key)\.js|\.\.\/(import-module|secrets)\.js)$/,
+          /^(zod|node:.*|\.\/[a-z-]+\.js|\.\.\/brokers\/(types|schemas|coinbase-key)\.js|\.\.\/(import-module|secrets|private-dir)\.js)$/,
         );
       // The YAML parser only on demand, and only from yaml.ts; the schemas and settings (zod)
       // only from load.ts; ccxt never (broker-ids.ts only resolves its path).
