@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: whole-process benchmarks of the CLI against the local exchange emulator.
- * The emulator runs in this process; every measured run is a fresh `node dist/cli.js` child, so
+ * The emulator runs in this process; every measured run is a fresh `node dist/cli.cjs` child, so
  * start-up, module loading and exit are all inside the numbers. Prints tables and writes
  * bench/results.json. Run it on a quiet machine: the numbers are wall-clock medians.
  */
@@ -25,7 +25,7 @@ import {
 
 const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const ROOT = resolve(BENCH_DIR, "..");
-const CLI = join(ROOT, "dist", "cli.js");
+const CLI = join(ROOT, "dist", "cli.cjs");
 const RESULTS = join(BENCH_DIR, "results.json");
 
 const LATENCY_MS = 100;

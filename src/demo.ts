@@ -65,7 +65,7 @@ const scratch = await mkdtemp(join(tmpdir(), "show-user-balances-demo-"));
 // The CLI's default ./config, whatever the arguments (`serve`, `portfolio`, flags in any order),
 // and a copy, so nothing the demo runs writes into the checkout.
 await cp(join(root, "config"), join(scratch, "config"), { recursive: true });
-const child = spawn(process.execPath, [join(root, "dist", "cli.js"), ...process.argv.slice(2)], {
+const child = spawn(process.execPath, [join(root, "dist", "cli.cjs"), ...process.argv.slice(2)], {
   cwd: scratch, // no stray .env from the working directory
   stdio: "inherit",
   // Its own process group: a terminal's Ctrl-C reaches the demo only, which passes exactly one

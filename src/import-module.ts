@@ -6,9 +6,18 @@
  * Everywhere else (the library, tests) this is a plain `import()`.
  */
 declare const __bundleImport: ((specifier: string) => Promise<unknown>) | undefined;
+/** The entry is CommonJS (no `import.meta`): it resolves through an ES module (esm-resolve.ts). */
+declare const __bundleResolve: ((specifier: string) => Promise<string>) | undefined;
 
 export function importModule<T>(specifier: string): Promise<T> {
   return (
     typeof __bundleImport === "function" ? __bundleImport(specifier) : import(specifier)
   ) as Promise<T>;
+}
+
+/** The URL `import(specifier)` would load, as an ES module resolves it (ccxt's layout is read from it). */
+export function resolveModule(specifier: string): Promise<string> {
+  return typeof __bundleResolve === "function"
+    ? __bundleResolve(specifier)
+    : Promise.resolve(import.meta.resolve(specifier));
 }

@@ -1,6 +1,6 @@
 import { access } from "node:fs/promises";
 import type { Exchange } from "ccxt";
-import { importModule } from "../import-module.js";
+import { importModule, resolveModule } from "../import-module.js";
 
 /** A ccxt exchange class: `new ExchangeClass(config)`. */
 export type ExchangeClass = new (config?: Record<string, unknown>) => Exchange;
@@ -26,7 +26,7 @@ export function loadExchangeClass(id: string): Promise<ExchangeClass | null> {
 /**
  * `npm run build` pre-bundles the tested brokers' modules into dist/ccxt/<id>.js (one file each
  * plus shared chunks instead of ~66 files to resolve): the first request goes out sooner. This
- * code runs from dist/cli.js, a chunk under dist/ or dist/brokers/, so the bundle is found from
+ * code runs from dist/cli-main.cjs or, in the library, dist/brokers/, so the bundle is found from
  * the `/dist/` in its own URL; from src/ (tests) there is none.
  */
 function bundledModule(id: string): URL | null {
@@ -37,15 +37,20 @@ function bundledModule(id: string): URL | null {
 async function importExchangeClass(id: string): Promise<ExchangeClass | null> {
   if (!/^[a-z][a-z0-9]*$/.test(id)) return null;
   const bundled = bundledModule(id);
-  for (const file of [bundled, new URL(`./src/${id}.js`, import.meta.resolve("ccxt"))]) {
-    if (!file || !(await exists(file))) continue;
-    const module = await importModule<{ default?: unknown }>(file.href);
-    if (typeof module.default === "function") return module.default as ExchangeClass;
-  }
+  const fromBundle = bundled && (await exists(bundled)) ? await classIn(bundled) : null;
+  if (fromBundle) return fromBundle;
+  const source = new URL(`./src/${id}.js`, await resolveModule("ccxt"));
+  const fromSource = (await exists(source)) ? await classIn(source) : null;
+  if (fromSource) return fromSource;
   type Ccxt = Record<string, unknown> & { exchanges: string[] };
   const { default: ccxt } = await importModule<{ default: Ccxt }>("ccxt");
   const candidate = ccxt.exchanges.includes(id) ? ccxt[id] : undefined;
   return typeof candidate === "function" ? (candidate as ExchangeClass) : null;
+}
+
+async function classIn(file: URL): Promise<ExchangeClass | null> {
+  const module = await importModule<{ default?: unknown }>(file.href);
+  return typeof module.default === "function" ? (module.default as ExchangeClass) : null;
 }
 
 async function exists(file: URL): Promise<boolean> {

@@ -4,6 +4,7 @@
  * relies on too. The directory is listed only to suggest ids for one that is unknown.
  */
 import { access, readdir } from "node:fs/promises";
+import { resolveModule } from "../import-module.js";
 
 /** The original system's brokers that ccxt does not cover; kept as rows the engine marks unsupported. */
 export const NON_CCXT_BROKERS: readonly string[] = [
@@ -14,9 +15,9 @@ export const NON_CCXT_BROKERS: readonly string[] = [
 
 const TESTED_BROKERS = new Set(["kraken", "coinbase", "alpaca", "binance", "okx"]);
 
-function ccxtSourceDir(): URL | null {
+async function ccxtSourceDir(): Promise<URL | null> {
   try {
-    return new URL("./src/", import.meta.resolve("ccxt"));
+    return new URL("./src/", await resolveModule("ccxt"));
   } catch {
     return null;
   }
@@ -27,7 +28,7 @@ let listing: Promise<string[] | null> | undefined;
 /** Every ccxt exchange id, or null when ccxt or its layout cannot be found. */
 function ccxtIds(): Promise<string[] | null> {
   listing ??= (async () => {
-    const dir = ccxtSourceDir();
+    const dir = await ccxtSourceDir();
     if (!dir) return null;
     try {
       const ids = (await readdir(dir))
@@ -46,7 +47,7 @@ function ccxtIds(): Promise<string[] | null> {
 export async function unknownBrokerSuggestions(id: string): Promise<string[] | null> {
   // The brokers tested end to end need no look-up: a cache-hit run never even resolves ccxt.
   if (TESTED_BROKERS.has(id) || NON_CCXT_BROKERS.includes(id)) return null;
-  const dir = ccxtSourceDir();
+  const dir = await ccxtSourceDir();
   if (!dir) return null;
   if (/^[a-z][a-z0-9]*$/.test(id)) {
     const found = await access(new URL(`./${id}.js`, dir)).then(

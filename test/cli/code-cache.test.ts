@@ -92,6 +92,41 @@ describe("the CLI bundle's V8 code cache (cli.ts)", () => {
     expect(await readdir(s.codeDir)).toEqual([]);
   });
 
+  it("is a CommonJS entry that resolves ccxt as an ES module does, from cached code too", async () => {
+    const s = await setup();
+    // Neither id is pre-bundled: the misspelt one is looked up in ccxt's js/src, the other
+    // loaded from it; both need the ES-module resolution the entry lends (esm-resolve.ts).
+    await writeJson(join(s.config, "users", "bea.json"), {
+      user_id: "bea",
+      brokers: [
+        { broker: "bitstampp" },
+        {
+          broker: "bitstamp",
+          credentials: { apiKey: "k-0123456789", secret: "s-0123456789" },
+          apiUrl: emulator.urls.alpaca,
+        },
+      ],
+    });
+    expect((await readFile(join(ROOT, "dist", "cli.cjs"), "utf8")).split("\n")[0]).toBe(
+      "#!/usr/bin/env node",
+    );
+    emulator.clearRequests();
+    for (let i = 0; i < 2; i += 1) {
+      const args = ["--config-dir", s.config, "--no-cache", "--json", "--user", "bea"];
+      const result = await s.run([...args, "--retries", "0"]);
+      expect(result.stderr).toContain(
+        '"bitstampp" is not a ccxt exchange id; did you mean "bitstamp"?',
+      );
+      const rows = JSON.parse(result.stdout).status.users.bea;
+      expect(rows.bitstampp.state).toBe("no_credentials");
+      // Loaded and sent: the emulator (the alpaca origin) knows no Bitstamp path.
+      expect(rows.bitstamp.state).toBe("exchange_error");
+      expect(rows.bitstamp.message).toBe("bitstamp refused the request (HTTP 404)");
+    }
+    // ccxt's Bitstamp asks for its markets first.
+    expect(emulator.requests.map((r) => r.path)).toEqual(["/api/v2/markets/", "/api/v2/markets/"]);
+  });
+
   it("runs a bundle with no import() of its own: only import-module.ts's fallback", async () => {
     const bundle = await readFile(join(ROOT, "dist", "cli-main.cjs"), "utf8");
     const calls = bundle.match(/\bimport\(/g) ?? [];
