@@ -158,7 +158,8 @@ export function createExchange(Class: ExchangeClass, setup: ExchangeSetup): Obse
   view.initThrottler();
   const target = exchange as unknown as Record<"fetch" | "fetch2" | "handleErrors", Method>;
   let count = 0;
-  let answer: HttpAnswer | null = null;
+  // As ccxt handed it over; made an HttpAnswer only when asked (on a failure).
+  let answer: { status: number; headers: unknown; body: unknown } | null = null;
   let pace: (() => Promise<void>) | null = null;
 
   const fetch = target.fetch.bind(exchange);
@@ -174,10 +175,7 @@ export function createExchange(Class: ExchangeClass, setup: ExchangeSetup): Obse
   // ccxt hands every answer to handleErrors(code, reason, url, method, headers, body, ...)
   // before it maps errors: the one place the status, headers and body are all seen.
   target.handleErrors = ((code: unknown, reason, url, method, headers, body, ...rest) => {
-    answer =
-      typeof code === "number"
-        ? { status: code, headers: lowerCaseHeaders(headers), body: String(body ?? "") }
-        : null;
+    answer = typeof code === "number" ? { status: code, headers, body } : null;
     return handleErrors(code, reason, url, method, headers, body, ...rest);
   }) as Method;
 
@@ -198,7 +196,13 @@ export function createExchange(Class: ExchangeClass, setup: ExchangeSetup): Obse
       });
     };
   }
-  return { exchange, requests: () => count, lastAnswer: () => answer };
+  const lastAnswer = (): HttpAnswer | null =>
+    answer && {
+      status: answer.status,
+      headers: lowerCaseHeaders(answer.headers),
+      body: String(answer.body ?? ""),
+    };
+  return { exchange, requests: () => count, lastAnswer };
 }
 
 function lowerCaseHeaders(headers: unknown): Record<string, string> {

@@ -1,4 +1,5 @@
 import { type Cents, type Fixed, fixedToCents, fixedToString, mulFixed } from "../money.js";
+import { setOwn } from "../own-key.js";
 import type { BrokerBalance } from "./adapter.js";
 import type { AssetBalance, Valuation } from "./types.js";
 
@@ -37,11 +38,13 @@ export function valueBalance(
   stablecoins: ReadonlySet<string>,
   publicPrices: ReadonlyMap<string, Fixed>,
 ): ValuedBalance {
-  const prices = new Map([...publicPrices, ...(balance.prices ?? [])]);
+  // The answer's own prices first; looked up in both rather than merged (a public price list
+  // can hold thousands of pairs, and every account of the exchange shares it).
+  const own = balance.prices;
+  const priceOf = (code: string) => own?.get(code) ?? publicPrices.get(code);
   const unvaluable = new Set(balance.unvaluable ?? []);
-  // Entries, made an object once: an asset named `__proto__` stays an asset (fromEntries defines
-  // it as an own property; assigning it would set the object's prototype instead).
-  const entries: [string, AssetBalance][] = [];
+  // An asset named `__proto__` stays an asset (setOwn).
+  const assets: Record<string, AssetBalance> = {};
   const unpriced: string[] = [];
   let sum = 0n;
   for (const [code, holding] of balance.holdings) {
@@ -51,24 +54,20 @@ export function valueBalance(
       if (valuation === "total") unpriced.push(code);
     } else if (stablecoins.has(base)) {
       value = holding.total;
-    } else if (valuation === "total" || prices.has(code) || prices.has(base)) {
-      const price = prices.get(code) ?? prices.get(base);
+    } else {
+      const price = priceOf(code) ?? priceOf(base);
       if (price !== undefined) value = mulFixed(holding.total, price);
       else if (valuation === "total") unpriced.push(code);
     }
     const counts = valuation === "total" || stablecoins.has(base);
     if (value !== null && counts && !unvaluable.has(code)) sum += value;
-    entries.push([
-      code,
-      {
-        free: fixedToString(holding.free),
-        used: fixedToString(holding.used),
-        total: fixedToString(holding.total),
-        usdCents: value === null ? null : fixedToCents(value),
-      },
-    ]);
+    setOwn(assets, code, {
+      free: fixedToString(holding.free),
+      used: fixedToString(holding.used),
+      total: fixedToString(holding.total),
+      usdCents: value === null ? null : fixedToCents(value),
+    });
   }
-  const assets: Record<string, AssetBalance> = Object.fromEntries(entries);
   if (valuation === "cash") {
     return { assets, usdCents: fixedToCents(sum), unpriced: [], basis: "cash" };
   }
