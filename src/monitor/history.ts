@@ -13,7 +13,7 @@ import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import type { AssetBalance } from "../brokers/types.js";
 import { bigintAsString, type Cents } from "../money.js";
-import { openSqlite, type SqliteDatabase } from "./sqlite.js";
+import { openSqlite, type SqliteDatabase, type SqliteStatement } from "./sqlite.js";
 
 export const HISTORY_FILE = "history.sqlite";
 export const SCHEMA_VERSION = 2;
@@ -108,6 +108,9 @@ export function historyError(error: unknown, file: string): HistoryError {
     "make the state directory writable, or point --state-dir at one that is",
   );
 }
+
+/** Rows per insert: 8 values each stays under SQLite's oldest limit of 999 per statement. */
+const RECORD_BATCH = 124;
 
 /** Totals are stored under broker "" so the series key can be a primary key. */
 const TOTAL = "";
@@ -239,18 +242,21 @@ export class HistoryStore {
    * Adds samples; returns how many were new. A sample whose series already has one at the same
    * time with the same status is the same fetch seen again (a figure is keyed on its series and
    * its fetched_at), so it is not stored twice whoever offers it.
+   *
+   * Up to RECORD_BATCH rows per statement: one statement per row cost ~25 us in the driver, and
+   * a run records every account and every total (1,000 accounts: ~50 ms of a cold run).
    */
   record(samples: readonly Sample[]): number {
-    const insert = this.db.prepare(
-      `INSERT INTO samples (at, kind, account, broker, status, cents, valuation, assets)
-       SELECT ?, ?, ?, ?, ?, ?, ?, ?
-       WHERE NOT EXISTS (SELECT 1 FROM samples
-         WHERE kind = ? AND account = ? AND broker = ? AND at = ? AND status = ?)`,
-    );
-    let added = 0;
+    // The statement reads the table as it was before it: a sample offered twice in one call
+    // would be stored twice, so only the first of each is sent.
+    const seen = new Set<string>();
+    const rows: unknown[][] = [];
     for (const s of samples) {
       const broker = brokerColumn(s.broker);
-      added += insert.run(
+      const key = `${s.kind}\0${s.account}\0${broker}\0${s.at}\0${s.status}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      rows.push([
         s.at,
         s.kind,
         s.account,
@@ -259,14 +265,33 @@ export class HistoryStore {
         s.cents === null ? null : s.cents.toString(),
         s.valuation,
         s.assets ? assetsToText(s.assets) : null,
-        s.kind,
-        s.account,
-        broker,
-        s.at,
-        s.status,
-      ).changes;
+      ]);
+    }
+    let added = 0;
+    for (let from = 0; from < rows.length; from += RECORD_BATCH) {
+      const batch = rows.slice(from, from + RECORD_BATCH);
+      added += this.insertSamples(batch.length).run(...batch.flat()).changes;
     }
     return added;
+  }
+
+  private readonly inserts = new Map<number, SqliteStatement>();
+
+  /** `INSERT ... SELECT FROM (VALUES ...)` of `count` rows, each unless already stored. */
+  private insertSamples(count: number): SqliteStatement {
+    let statement = this.inserts.get(count);
+    if (!statement) {
+      const values = Array.from({ length: count }, () => "(?, ?, ?, ?, ?, ?, ?, ?)").join(", ");
+      statement = this.db.prepare(
+        `INSERT INTO samples (at, kind, account, broker, status, cents, valuation, assets)
+         SELECT * FROM (VALUES ${values}) AS v
+         WHERE NOT EXISTS (SELECT 1 FROM samples
+           WHERE kind = v.column2 AND account = v.column3 AND broker = v.column4
+             AND at = v.column1 AND status = v.column5)`,
+      );
+      this.inserts.set(count, statement);
+    }
+    return statement;
   }
 
   /**

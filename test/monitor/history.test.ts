@@ -90,6 +90,27 @@ describe("HistoryStore", () => {
     store.close();
   });
 
+  it("records many samples in batches: each new one once, whatever the batch it falls in", async () => {
+    const store = HistoryStore.open(await tmp()) as HistoryStore;
+    // 300 accounts: three statements (124 rows each at most), and a total for each.
+    const many = (at: number) =>
+      Array.from({ length: 300 }, (_, i) => [
+        sample(at, BigInt(i), { account: `u${i}` }),
+        sample(at, BigInt(i), { account: `u${i}`, broker: null }),
+      ]).flat();
+    expect(store.transaction(() => store.record(many(1000)))).toBe(600);
+    // Offered again, with a repeat inside the call and 150 new figures among them.
+    const again = [...many(1000), sample(1000, 0n, { account: "u0" }), ...many(2000).slice(0, 150)];
+    expect(store.transaction(() => store.record(again))).toBe(150);
+    const rows = store.query({ since: 0 });
+    expect(rows).toHaveLength(750);
+    expect(
+      rows.filter((x) => x.account === "u7" && x.broker === "kraken").map((x) => x.cents),
+    ).toEqual([7n, 7n]);
+    expect(new Set(rows.map((x) => `${x.account}/${x.broker}/${x.at}`)).size).toBe(750);
+    store.close();
+  });
+
   it("answers around a figure's own time: the figure before it, one after it, the window's highest before it", async () => {
     const store = HistoryStore.open(await tmp()) as HistoryStore;
     const key = { kind: "user" as const, account: "alice", broker: "kraken" };
