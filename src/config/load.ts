@@ -133,7 +133,8 @@ class Loader {
   readonly problems: ConfigProblem[] = [];
   readonly warnings: ConfigWarning[] = [];
   dotenvPath: string | null = null;
-  private readonly dotenvKeys = new Set<string>();
+  /** Variables .env set; a re-read (readSecrets) starts from the first read's, see readConfig. */
+  readonly dotenvKeys = new Set<string>();
   private readonly reported = new Set<string>();
   /** Where each active broker id is written, to check it against ccxt once loading is done. */
   private readonly brokerUses: Array<{ broker: string; file: string; field: string }> = [];
@@ -754,10 +755,15 @@ export function loadConfig(options: LoadConfigOptions): Promise<LoadedConfig> {
   return readConfig(options);
 }
 
-/** `lateProblems`: where a problem found after loading goes (Loader.lateProblems). */
+/**
+ * `lateProblems`: where a problem found after loading goes (Loader.lateProblems). `dotenvKeys`:
+ * what .env set in an earlier read of the same environment, which now holds them, so that this
+ * read still names .env as their source.
+ */
 async function readConfig(
   options: LoadConfigOptions,
   lateProblems?: ConfigProblem[],
+  dotenvKeys?: ReadonlySet<string>,
 ): Promise<LoadedConfig> {
   // +1: file times have sub-millisecond digits, Date.now() none (`performance` costs a module).
   const startedAt = Date.now() + 1;
@@ -766,7 +772,10 @@ async function readConfig(
   if (lateProblems) loader.lateProblems = lateProblems;
   const cwd = options.cwd ?? process.cwd();
   const dotEnv = options.loadDotEnv ?? true;
-  if (dotEnv) await loader.loadDotEnv(cwd);
+  if (dotEnv) {
+    for (const key of dotenvKeys ?? []) loader.dotenvKeys.add(key);
+    await loader.loadDotEnv(cwd);
+  }
   const scope =
     options.snapshot === undefined
       ? null
@@ -781,7 +790,7 @@ async function readConfig(
   if (kept) {
     let secrets: Promise<LoadedConfig> | undefined;
     const readSecrets = () => {
-      secrets ??= readConfig({ ...options, snapshot: undefined }, kept.problems);
+      secrets ??= readConfig({ ...options, snapshot: undefined }, kept.problems, loader.dotenvKeys);
       return secrets;
     };
     return { ...kept, readSecrets };

@@ -116,6 +116,33 @@ describe("the config snapshot", () => {
     ]);
   });
 
+  it("names .env as the source of a late problem with a key that .env set", async () => {
+    const ed = newCoinbaseCdpKey("ed25519");
+    const flipped = `${ed.secret.slice(0, 50)}${ed.secret[50] === "A" ? "B" : "A"}${ed.secret.slice(51)}`;
+    const f = await fixture();
+    writeJson(f.file("cid.json"), { user_id: "cid", brokers: [{ broker: "coinbase" }] });
+    const dotenv = join(f.root, ".env");
+    writeFileSync(
+      dotenv,
+      `COINBASE_USER_CID_API_KEY=${ed.apiKey}\nCOINBASE_USER_CID_API_SECRET=${flipped}\n`,
+      { mode: 0o600 },
+    );
+    // One environment for the load and its re-read, as process.env is for the CLI: the first
+    // load has applied .env to it before the re-read looks.
+    const env: Env = { ...ENV };
+    const options = { env, snapshot: { dir: f.snapshotDir, settleMs: 0 } };
+    const load = () => loadConfig({ configDir: join(f.root, "config"), cwd: f.root, ...options });
+    await load();
+    for (const name of Object.keys(env)) if (name.startsWith("COINBASE_")) delete env[name];
+    const kept = await load();
+    expect(kept.fromSnapshot).toBe(true);
+    const read = await kept.readSecrets?.();
+    const cid = read?.users.find((u) => u.id === "cid")?.brokers[0];
+    expect(cid?.credentials?.apiKey).toBe(ed.apiKey);
+    expect(cid?.keyCheck?.()).toContain("is not a base64 Ed25519 key");
+    expect(kept.problems).toMatchObject([{ code: "unusable_credentials", file: dotenv }]);
+  });
+
   it("holds no credential: neither key nor secret, from a file or the environment; 0600 in 0700", async () => {
     const f = await fixture();
     await f.load();
