@@ -15,6 +15,7 @@
  * entry makes Node set up its ES module loader first, ~4 ms of every run. ES modules load only
  * on a live fetch (ccxt).
  */
+import { isAscii } from "node:buffer";
 import { hash } from "node:crypto";
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import * as module from "node:module";
@@ -43,7 +44,7 @@ const cacheFile = codeCacheFile(bytes);
 const cached = cacheFile ? readCache(cacheFile) : null;
 // Strict, as the ES modules it was bundled from were.
 const script = new vm.Script(
-  `(function (exports, require, module, __filename, __dirname, __bundleUrl, __bundleResolve, __bundleImport) {"use strict";${bytes.toString("utf8")}\n})`,
+  `(function (exports, require, module, __filename, __dirname, __bundleUrl, __bundleResolve, __bundleImport) {"use strict";${sourceText(bytes)}\n})`,
   { filename: bundle, cachedData: cached?.data },
 );
 const cli = { exports: {} as CliMain };
@@ -68,6 +69,14 @@ if (cacheFile) {
   });
 }
 cli.exports.runCli(version);
+
+/**
+ * The bundle as text. It is ASCII (esbuild escapes what it can; a test keeps it so), and ASCII
+ * read as latin1 is the same text without a UTF-8 decode: 0.6 ms instead of 1.2 for 450 KB.
+ */
+function sourceText(content: Buffer): string {
+  return content.toString(isAscii(content) ? "latin1" : "utf8");
+}
 
 /** The cache file for this bundle and Node, or null when there is no safe place for one. */
 function codeCacheFile(content: Buffer): string | null {

@@ -86,8 +86,9 @@ export function renderTable(report: Report, options: TableOptions = {}): string 
     if (!note.text) return body;
     const style = note.paint;
     const paint = (part: string) => (style ? c[style](part) : part);
-    // A wrapped note continues under its own first word, past its symbol (✗ ⚠ ○ ⓘ).
-    const hang = /^[✗⚠○ⓘ] /.test(note.text) ? 2 : 0;
+    // A wrapped note continues under its own first word, past its symbol (✗ ⚠ ○ ⓘ, escaped: the
+    // bundle stays ASCII, which cli.ts then reads without decoding UTF-8).
+    const hang = /^[\u2717\u26a0\u25cb\u24d8] /.test(note.text) ? 2 : 0;
     const column = displayWidth(text.slice(text.lastIndexOf("\n") + 1)) + 2;
     const beside = width - column >= MIN_NOTE_WIDTH;
     const start = beside ? column : indent + 3;

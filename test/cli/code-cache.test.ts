@@ -1,3 +1,4 @@
+import { isAscii } from "node:buffer";
 import { chmod, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -128,7 +129,10 @@ describe("the CLI bundle's V8 code cache (cli.ts)", () => {
   });
 
   it("runs a bundle with no import() of its own: only import-module.ts's fallback", async () => {
-    const bundle = await readFile(join(ROOT, "dist", "cli-main.cjs"), "utf8");
+    const bytes = await readFile(join(ROOT, "dist", "cli-main.cjs"));
+    // ASCII, so that cli.ts reads it as latin1 (a non-ASCII bundle would still run, decoded).
+    expect(isAscii(bytes)).toBe(true);
+    const bundle = bytes.toString("utf8");
     const calls = bundle.match(/\bimport\(/g) ?? [];
     expect(calls).toHaveLength(1);
     expect(bundle).toContain("__bundleImport");
