@@ -67,9 +67,26 @@ function shape(config: LoadedConfig) {
 describe("the config snapshot", () => {
   it("serves the next load without credentials; readSecrets reads them from their source", async () => {
     const f = await fixture();
-    const first = await f.load();
+    // Values the file leaves out when they are the default, here set otherwise: all restored.
+    writeJson(f.file("dee.json"), {
+      user_id: "dee",
+      name: "Dee",
+      brokers: [
+        { broker: "alpaca", paper: true, options: { valuation: "cash" } },
+        { broker: "kraken", enabled: false },
+        { broker: "okx", credentials: { apiKey: "okx-key-0001", secret: "okx-secret-0001" } },
+      ],
+    });
+    const first = await f.load(ENV, { includeDisabled: true });
+    const dee = first.users.find((u) => u.id === "dee");
+    expect(dee?.name).toBe("Dee");
+    expect(dee?.brokers.map((b) => [b.sandbox, b.enabled, b.credentialProblem !== null])).toEqual([
+      [true, true, false],
+      [false, false, false],
+      [false, true, true],
+    ]);
     expect(first.fromSnapshot).toBeUndefined();
-    const second = await f.load();
+    const second = await f.load(ENV, { includeDisabled: true });
     expect(second.fromSnapshot).toBe(true);
     expect(shape(second)).toEqual(shape(first));
     // The whole config, as read, but for the credentials and the key parse left to a fetch.
@@ -90,6 +107,7 @@ describe("the config snapshot", () => {
     expect(read?.users.map((u) => u.brokers[0]?.credentials)).toEqual([
       { apiKey: ANN_KEY, secret: ANN_SECRET },
       { apiKey: BOB_KEY, secret: BOB_SECRET },
+      null,
     ]);
     // Read once, however many accounts ask.
     expect(await second.readSecrets?.()).toBe(read);
