@@ -10,7 +10,7 @@ import { createServer } from "node:net";
 import * as os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import {
   type AssetAmount,
   type Emulator,
@@ -223,6 +223,55 @@ process.on("exit", () => {
   const u = process.resourceUsage();
   require("node:fs").writeFileSync(process.env.BENCH_RSS_FILE, u.maxRSS + " " + (u.userCPUTime + u.systemCPUTime));
 });
+`;
+/**
+ * ccxt's own request path, without the CLI around it: each account's raw private calls (the ones
+ * the adapters make: Coinbase's v3 accounts, Alpaca's account and positions) through the exchange
+ * classes the CLI loads (dist/ccxt), with its HTTP client and Coinbase signer, one account after
+ * another on one instance per exchange. With BENCH_PLAIN: as many plain GETs instead. Prints the
+ * CPU (user+sys, ms) of the calls alone.
+ */
+const CCXT_PATH = `import { readFileSync } from "node:fs";
+import * as http from "node:http";
+const [file, count] = process.argv.slice(2);
+const { root, urls, accounts } = JSON.parse(readFileSync(file, "utf8"));
+const dist = (path) => new URL(path, root + "/dist/").href;
+const { sendHttpRequest } = await import(dist("brokers/http-client.js"));
+const { rebaseApiUrls } = await import(dist("brokers/api-url.js"));
+const { coinbaseTokenSigner } = await import(dist("brokers/coinbase-jwt.js"));
+const agent = new http.Agent({ keepAlive: true });
+const get = () => new Promise((ok, ko) => http.get(urls.alpaca + "/v2/clock", { agent }, (r) => { r.resume(); r.on("end", ok); }).on("error", ko));
+const instances = {};
+for (const id of ["coinbase", "alpaca"]) {
+  const Exchange = (await import(dist("ccxt/" + id + ".js"))).default;
+  instances[id] = new Exchange({ fetchImplementation: sendHttpRequest, enableRateLimit: false });
+  instances[id].urls.api = rebaseApiUrls(instances[id].urls.api, urls[id]);
+}
+const call = async ({ exchange, apiKey, secret }) => {
+  if (process.env.BENCH_PLAIN) {
+    await get();
+    if (exchange === "alpaca") await get();
+    return;
+  }
+  const e = instances[exchange];
+  e.apiKey = apiKey;
+  e.secret = secret;
+  if (exchange === "coinbase") {
+    e.createAuthToken = coinbaseTokenSigner(apiKey, secret);
+    await e.v3PrivateGetBrokerageAccounts({ limit: 250 });
+  } else {
+    await e.traderPrivateGetV2Account();
+    await e.traderPrivateGetV2Positions();
+  }
+};
+// The last two accounts warm each path up (first-use costs are start-up, not per account).
+await call(accounts[accounts.length - 1]);
+await call(accounts[accounts.length - 2]);
+const before = process.cpuUsage();
+for (const account of accounts.slice(0, Number(count))) await call(account);
+const used = process.cpuUsage(before);
+process.stdout.write(String((used.user + used.system) / 1000));
+process.exit(0);
 `;
 /** Records every ccxt module the child resolves (module.register hooks see dynamic imports too). */
 const CCXT_HOOKS = `import { appendFileSync } from "node:fs";
@@ -443,6 +492,7 @@ function seed(emu: Emulator, exchange: ExchangeId, index: number): Account {
 async function main(): Promise<void> {
   tmpRoot = await mkdtemp(join(os.tmpdir(), "sub-bench-"));
   await writeFile(join(tmpRoot, "rss-hook.cjs"), RSS_HOOK);
+  await writeFile(join(tmpRoot, "ccxt-path.mjs"), CCXT_PATH);
   await writeFile(join(tmpRoot, "ccxt-hooks.mjs"), CCXT_HOOKS);
   await writeFile(join(tmpRoot, "ccxt-register.mjs"), CCXT_REGISTER);
   const help = await runNode([CLI, "--help"], { cwd: tmpRoot });
@@ -868,6 +918,55 @@ async function main(): Promise<void> {
       `<= ${BUDGET.cpuPerAccountMs} ms`,
       `${cpu.overRequestsPerAccountMs} ms`,
       (cpu.overRequestsPerAccountMs ?? Infinity) <= BUDGET.cpuPerAccountMs,
+    );
+
+    // -- 7b. ccxt's request path alone (information, not a budget) ---------------------------
+    // The same calls through ccxt's classes one account at a time, minus as many plain GETs one
+    // at a time: what ccxt adds to each account's requests before the CLI does anything.
+    emu.setLatency(0);
+    let ccxtPath: Record<string, number>;
+    try {
+      const pathAccounts = others.slice(0, 1002);
+      const input = join(tmpRoot, "ccxt-path.json");
+      await writeFile(
+        input,
+        JSON.stringify({ root: pathToFileURL(ROOT).href, urls: emu.urls, accounts: pathAccounts }),
+      );
+      const cpuOfPath = async (n: number, plain: boolean) => {
+        const r = await runNode([join(tmpRoot, "ccxt-path.mjs"), input, String(n)], {
+          cwd: tmpRoot,
+          env: plain ? { BENCH_PLAIN: "1" } : {},
+        });
+        if (r.code !== 0)
+          throw new Error(`ccxt path (${n}) exited ${r.code}:\n${r.stderr.slice(-2000)}`);
+        return Number(r.stdout);
+      };
+      const rounds: { ccxt: number; plain: number }[] = [];
+      for (let round = 0; round < CPU_ROUNDS; round += 1) {
+        rounds.push({
+          ccxt: ((await cpuOfPath(1000, false)) - (await cpuOfPath(100, false))) / 900,
+          plain: ((await cpuOfPath(1000, true)) - (await cpuOfPath(100, true))) / 900,
+        });
+      }
+      const over = rounds.map((r) => r.ccxt - r.plain);
+      const mid = rounds[over.indexOf(median(over))] ?? (rounds[0] as (typeof rounds)[0]);
+      ccxtPath = {
+        perAccountMs: round(mid.ccxt, 3),
+        plainRequestsPerAccountMs: round(mid.plain, 3),
+        overRequestsPerAccountMs: round(median(over), 3),
+        overMinMs: round(Math.min(...over), 3),
+        overMaxMs: round(Math.max(...over), 3),
+      };
+    } finally {
+      emu.setLatency(LATENCY_MS);
+    }
+    results.ccxtRequestPath = {
+      method:
+        "CPU (user+sys) of the raw private calls alone through ccxt's classes (dist/ccxt, our HTTP client and Coinbase signer), one account after another, (N=1,000 minus N=100) / 900, 0 ms latency, coinbase+alpaca; minus as many plain GETs one after another; median of 3 rounds; information, not a budget",
+      ...ccxtPath,
+    };
+    console.log(
+      `7b. ccxt's request path alone: ${ccxtPath.perAccountMs} ms per account, of which plain requests ${ccxtPath.plainRequestsPerAccountMs} ms: ${ccxtPath.overRequestsPerAccountMs} ms on top (rounds ${ccxtPath.overMinMs}-${ccxtPath.overMaxMs}; one at a time, no config, cache, history or report)`,
     );
 
     // -- 8. Ten Kraken users on one key: one request ------------------------------------------
