@@ -3,8 +3,15 @@
  * that fits each way a path can fail to be a usable file (missing, a directory, a symlink loop or
  * a dangling link, no permission). Nothing here parses; nothing here quotes the file's content.
  */
-import { closeSync, constants, fstatSync, openSync, readFileSync, type Stats } from "node:fs";
-import { lstat } from "node:fs/promises";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  type Stats,
+} from "node:fs";
 
 /** Config files are a few KB; anything past this is not one, and is not read. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -130,11 +137,14 @@ function tooLarge(size: number): FileRead {
 async function statFault(file: string, code: string | undefined): Promise<FileRead> {
   switch (code) {
     case "ENOENT": {
-      // Listed in its directory yet missing: a symbolic link to nothing.
-      const link = await lstat(file).then(
-        (l) => l.isSymbolicLink(),
-        () => false,
-      );
+      // Listed in its directory yet missing: a symbolic link to nothing. (Synchronous like the
+      // read: every run without a .env comes here.)
+      let link = false;
+      try {
+        link = lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
+      } catch {
+        // Not even lstat can look: missing, as far as this read goes.
+      }
       if (!link) return { ok: false, missing: true };
       return fault(
         "unreadable_file",

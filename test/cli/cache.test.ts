@@ -61,6 +61,11 @@ describe("the balance cache across runs", () => {
     expect(second.stderr).not.toContain("[trace] ccxt module loaded");
     // Nor zod (issue 14): the config is read by fast-parse.ts, the entries by cache-entry.ts.
     expect(second.stderr).not.toContain("[trace] zod module loaded");
+    // Nor child_process, which commander requires for subcommands this CLI does not have.
+    const builtins = ["--require", join(ROOT, "test", "helpers", "trace-builtins.cjs")];
+    const hit = await s.run(["--json"], builtins);
+    expect(hit.code).toBe(0);
+    expect(hit.stderr).not.toContain("[trace] builtin loaded: child_process");
     const doc = JSON.parse(second.stdout);
     expect(doc.summary).toEqual(JSON.parse(first.stdout).summary);
     expect(doc.status.users.ann.kraken).toMatchObject({ state: "ok", source: "cached" });
@@ -69,8 +74,12 @@ describe("the balance cache across runs", () => {
     const table = await s.run([]);
     expect(table.stdout).toMatch(/KRAKEN +\$100\.01 {2}\(cached \d+s ago\)/);
 
-    const refreshed = await s.run(["--json", "--refresh", "--kraken-spacing", "50"], trace);
+    const refreshed = await s.run(
+      ["--json", "--refresh", "--kraken-spacing", "50"],
+      [...trace, ...builtins],
+    );
     expect(privateRequests()).toHaveLength(6);
+    expect(refreshed.stderr).toContain("[trace] builtin loaded: internal/fs/promises");
     // The tracer is live: a fetching run does report ccxt.
     expect(refreshed.stderr).toContain("[trace] ccxt module loaded");
     // ... from the build's pre-bundled module, not ccxt's ~66 files (issue 14: the first request).
@@ -133,12 +142,16 @@ describe("the config snapshot across runs", () => {
     }
     const figures = (out: string) => JSON.parse(out).balances;
 
-    const hit = await s.run(args);
+    const builtins = ["--require", join(ROOT, "test", "helpers", "trace-builtins.cjs")];
+    const hit = await s.run(args, builtins);
     expect(hit.code, hit.stderr).toBe(0);
     expect(figures(hit.stdout)).toEqual(figures(cold.stdout));
     expect(privateRequests()).toHaveLength(4);
     // Read, not rewritten.
     expect(statSync(snapshot).ino).toBe(ino);
+    // Nothing read the files, and nothing loaded fs/promises (the directories' asynchronous
+    // listing is the full read's).
+    expect(hit.stderr).not.toContain("[trace] builtin loaded");
 
     // Every figure expired: each fetch signs with the credentials read from the files again (the
     // emulator checks every signature).
