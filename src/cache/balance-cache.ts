@@ -61,8 +61,11 @@ const SEGMENT_NAME = /^seg-\d+-[0-9a-f.]+\.json$/;
 const LEGACY_ENTRY_NAME = /^[a-z0-9]+-[0-9a-f]{24}(\.refused)?\.json$/;
 /** Entries are written at most this often; what arrives meanwhile goes in the same segment. */
 const FLUSH_SPACING_MS = 10;
-/** More segments than this and the next flush merges them. */
-const COMPACT_AT = 32;
+/**
+ * More segments than this and the next flush merges them: a hit reads every segment (1,000
+ * accounts from 21 files took ~1.5 ms more than from 2; a cold run of 1,000 now leaves 2).
+ */
+const COMPACT_AT = 8;
 /** Older entries are dropped when merged: past any stale limit (at most 365 days). */
 const MAX_ENTRY_AGE_MS = 400 * 86_400_000;
 /** A directory time this far before a listing cannot hide a change made after it. */

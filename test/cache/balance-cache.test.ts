@@ -100,13 +100,13 @@ describe("DiskBalanceCache", () => {
     expect(await readdir(dir)).toContain(other);
   });
 
-  it("keeps entries in few files: a flush per burst, merged past 32 segments, nothing lost", async () => {
+  it("keeps entries in few files: a flush per burst, merged past 8 segments, nothing lost", async () => {
     const dir = await scratch();
     const writer = new DiskBalanceCache(dir);
     const keys = Array.from({ length: 300 }, (_, i) =>
       cacheKey({ ...KEY_PARTS, account: `u${i}` }),
     );
-    // 100 rounds of 3 writes at once: one segment each, merged as they pass 32.
+    // 100 rounds of 3 writes at once: one segment each, merged as they pass 8.
     for (let round = 0; round < 100; round += 1) {
       await Promise.all(
         keys
@@ -116,7 +116,7 @@ describe("DiskBalanceCache", () => {
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
     const files = (await readdir(dir)).filter((f) => f.startsWith("seg-"));
-    expect(files.length).toBeLessThanOrEqual(33);
+    expect(files.length).toBeLessThanOrEqual(9);
     expect(files.length).toBeGreaterThan(0);
     const reader = new DiskBalanceCache(dir);
     for (const [i, k] of keys.entries()) {
@@ -164,11 +164,11 @@ describe("DiskBalanceCache", () => {
         );
       }
     }
-    // 180 flushes, merged as they went: each process merges once it knows of more than 32
-    // segments (about 3 x 33 remain at most; a merge skipped while another holds the lock
-    // waits for a later flush).
+    // 180 flushes, merged as they went: each process merges once it knows of more than 8
+    // segments (about 3 x 9 remain at most; a merge skipped while another holds the lock waits
+    // for a later flush).
     const segments = (await readdir(dir)).filter((f) => f.startsWith("seg-"));
-    expect(segments.length).toBeLessThan(120);
+    expect(segments.length).toBeLessThan(36);
   });
 
   it("a fresh read sees what another run wrote since; the first form's entry files are removed", async () => {
