@@ -438,6 +438,25 @@ function checkRequests(emu: Emulator, accounts: Account[]): RequestCheck {
 }
 
 /** One cold run (fresh cache dir) with request accounting; throws if the report is not all ok. */
+/**
+ * Rounds of CPU per account, measured and for as many plain requests: the median round (by the
+ * difference) and the difference's median and spread.
+ */
+function overPlain<R extends { measured: number; plain: number }>(rounds: R[]) {
+  const over = rounds.map((r) => r.measured - r.plain);
+  const mid = rounds[over.indexOf(median(over))] ?? (rounds[0] as R);
+  return {
+    mid,
+    figures: {
+      perAccountMs: round(mid.measured, 3),
+      plainRequestsPerAccountMs: round(mid.plain, 3),
+      overRequestsPerAccountMs: round(median(over), 3),
+      overMinMs: round(Math.min(...over), 3),
+      overMaxMs: round(Math.max(...over), 3),
+    },
+  };
+}
+
 async function coldRun(
   emu: Emulator,
   accounts: Account[],
@@ -883,28 +902,20 @@ async function main(): Promise<void> {
         return (cpuUs ?? 0) / 1000;
       };
       // Three rounds, each measuring both sides back to back; the median round's difference.
-      const rounds: { perAccount: number; floor: number; requests: number }[] = [];
+      const rounds: { measured: number; plain: number; requests: number }[] = [];
       for (let round = 0; round < CPU_ROUNDS; round += 1) {
         const small = await cpuOf(100);
         const large = await cpuOf(1000);
         const floorSmall = await floorOf(small.requests);
         const floorLarge = await floorOf(large.requests);
         rounds.push({
-          perAccount: (large.cpuMs - small.cpuMs) / 900,
-          floor: (floorLarge - floorSmall) / 900,
+          measured: (large.cpuMs - small.cpuMs) / 900,
+          plain: (floorLarge - floorSmall) / 900,
           requests: large.requests,
         });
       }
-      const over = rounds.map((r) => r.perAccount - r.floor);
-      const mid = rounds[over.indexOf(median(over))] ?? (rounds[0] as (typeof rounds)[0]);
-      cpu = {
-        perAccountMs: round(mid.perAccount, 3),
-        plainRequestsPerAccountMs: round(mid.floor, 3),
-        overRequestsPerAccountMs: round(median(over), 3),
-        overMinMs: round(Math.min(...over), 3),
-        overMaxMs: round(Math.max(...over), 3),
-        requestsPerAccount: round(mid.requests / 1000, 2),
-      };
+      const { mid, figures } = overPlain(rounds);
+      cpu = { ...figures, requestsPerAccount: round(mid.requests / 1000, 2) };
     } finally {
       emu.setLatency(LATENCY_MS);
     }
@@ -944,22 +955,14 @@ async function main(): Promise<void> {
           throw new Error(`ccxt path (${n}) exited ${r.code}:\n${r.stderr.slice(-2000)}`);
         return Number(r.stdout);
       };
-      const rounds: { ccxt: number; plain: number }[] = [];
+      const rounds: { measured: number; plain: number }[] = [];
       for (let round = 0; round < CPU_ROUNDS; round += 1) {
         rounds.push({
-          ccxt: ((await cpuOfPath(1000, false)) - (await cpuOfPath(100, false))) / 900,
+          measured: ((await cpuOfPath(1000, false)) - (await cpuOfPath(100, false))) / 900,
           plain: ((await cpuOfPath(1000, true)) - (await cpuOfPath(100, true))) / 900,
         });
       }
-      const over = rounds.map((r) => r.ccxt - r.plain);
-      const mid = rounds[over.indexOf(median(over))] ?? (rounds[0] as (typeof rounds)[0]);
-      ccxtPath = {
-        perAccountMs: round(mid.ccxt, 3),
-        plainRequestsPerAccountMs: round(mid.plain, 3),
-        overRequestsPerAccountMs: round(median(over), 3),
-        overMinMs: round(Math.min(...over), 3),
-        overMaxMs: round(Math.max(...over), 3),
-      };
+      ccxtPath = overPlain(rounds).figures;
     } finally {
       emu.setLatency(LATENCY_MS);
     }
