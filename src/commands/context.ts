@@ -1,3 +1,4 @@
+import { configAccounts } from "../config/accounts.js";
 import { ConfigError, formatProblem, formatWarning, type LoadedConfig } from "../config/index.js";
 import { safeLines } from "../render/sanitize.js";
 import { hasNoUserBrokers, loadRunConfig, NO_USER_BROKERS_HELP, type RunOptions } from "../run.js";
@@ -111,7 +112,7 @@ export function unknownFilters(
   config: LoadedConfig,
   filters: RunFilters,
 ): { error: string; hint: string } | null {
-  const accounts = [...(config.platform ? [config.platform] : []), ...config.users];
+  const accounts = configAccounts(config);
   const userIds = config.users.map((user) => user.id);
   const brokerIds = [...new Set(accounts.flatMap((a) => a.brokers.map((b) => b.broker)))].sort();
   const missingUsers = (filters.users ?? []).filter((id) => !userIds.includes(id));

@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { mkdir, unlink, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { openStore, StoreError } from "../cache/open-store.js";
+import { configAccounts } from "../config/accounts.js";
 import {
   type AccountConfig,
   type BrokerAccountConfig,
@@ -54,7 +55,7 @@ export function accountLabel(account: AccountConfig, broker: BrokerAccountConfig
 
 /** Enabled accounts' enabled brokers: what a report would query. */
 export function activeBrokers(config: LoadedConfig) {
-  const accounts = [...(config.platform ? [config.platform] : []), ...config.users];
+  const accounts = configAccounts(config);
   return accounts.flatMap((account) =>
     account.enabled
       ? account.brokers.filter((b) => b.enabled).map((broker) => ({ account, broker }))

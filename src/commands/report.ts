@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { Option } from "commander";
+import { configAccounts } from "../config/accounts.js";
 import type { LoadedConfig } from "../config/index.js";
 import type { Alert } from "../monitor/alerts.js";
 import { HistoryError } from "../monitor/history.js";
@@ -89,13 +90,8 @@ Exit codes:
   3  the report was printed, but at least one broker failed
   4  the report was printed and at least one alert fired (3 and 2 win over 4)`;
 
-const accountsOf = (config: LoadedConfig) => [
-  ...(config.platform ? [config.platform] : []),
-  ...config.users,
-];
-
 function explainCredentials(config: LoadedConfig): string {
-  const accounts = accountsOf(config);
+  const accounts = configAccounts(config);
   const lines: string[] = [];
   for (const account of accounts) {
     for (const broker of account.brokers) {
@@ -117,7 +113,7 @@ function explainCredentials(config: LoadedConfig): string {
  * looked up in order and the one used, or null when none was found. Names only, never values.
  */
 function explainCredentialsJson(config: LoadedConfig): string {
-  const credentials = accountsOf(config).flatMap((account) =>
+  const credentials = configAccounts(config).flatMap((account) =>
     account.brokers.map((broker) => ({
       account: account.kind,
       user: account.kind === "user" ? account.id : null,
@@ -277,7 +273,7 @@ function swallowedCommand(command: Command, flags: ReportFlags) {
 
 /** The guide's "Balance shows $0.00" answer, on stderr: which accounts lack keys, and how to look. */
 function hintMissingCredentials(io: CliIo, config: LoadedConfig): void {
-  const missing = accountsOf(config)
+  const missing = configAccounts(config)
     .filter((account) => account.enabled)
     .flatMap((account) =>
       account.brokers.filter((b) => b.enabled && b.apiKeyFingerprint === null),

@@ -1,3 +1,4 @@
+export { configAccounts } from "./accounts.js";
 export { isHttpUrl, SETTING_BOUNDS, USER_ID_PATTERN } from "./bounds.js";
 export { NON_CCXT_BROKERS } from "./broker-ids.js";
 export type { Env } from "./env.js";

@@ -25,6 +25,7 @@ import {
 } from "node:fs";
 import { join, resolve } from "node:path";
 import { isPrivateDirectory } from "../private-dir.js";
+import { configAccounts } from "./accounts.js";
 import { type FileStamp, sameStamp } from "./files.js";
 import type { LoadedConfig } from "./load.js";
 import type { AccountConfig, BrokerAccountConfig, CredentialsExplain } from "./types.js";
@@ -192,7 +193,7 @@ function sweep(dir: string, now: number): void {
 /** A secret besides credentials, or settings.json turning caching off (this is a cache too). */
 function mustNotKeep(config: LoadedConfig): boolean {
   if (config.settings.notify !== undefined || config.settings.cache === false) return true;
-  return accountsOf(config).some((account) =>
+  return configAccounts(config).some((account) =>
     account.brokers.some((broker) => {
       if (broker.options.ccxt !== undefined) return true;
       if (broker.apiUrl === null) return false;
@@ -204,10 +205,6 @@ function mustNotKeep(config: LoadedConfig): boolean {
       }
     }),
   );
-}
-
-function accountsOf(config: LoadedConfig): AccountConfig[] {
-  return config.platform ? [config.platform, ...config.users] : config.users;
 }
 
 /**
@@ -258,7 +255,7 @@ function withoutSecrets(config: LoadedConfig): unknown {
 
 /** Puts back what withoutSecrets left out, in place (a loop: this is on every cache hit). */
 function restoreDefaults(config: LoadedConfig): void {
-  for (const account of accountsOf(config)) {
+  for (const account of configAccounts(config)) {
     const stored = account as Partial<AccountConfig>;
     if (stored.name === undefined) account.name = null;
     if (stored.enabled === undefined) account.enabled = true;

@@ -14,6 +14,7 @@
  * nor touches the file.
  */
 import { join } from "node:path";
+import { configAccounts } from "../config/accounts.js";
 import type { LoadedConfig } from "../config/index.js";
 import { formatUsd } from "../money.js";
 import { alertToJson } from "../render/alerts.js";
@@ -61,7 +62,7 @@ const historyFile = (dir: string) => join(dir, HISTORY_FILE);
 
 export function thresholdSources(config: LoadedConfig, flags: Thresholds): ThresholdSources {
   const sources: ThresholdSources = { flags, brokers: new Map(), totals: new Map() };
-  for (const account of [...(config.platform ? [config.platform] : []), ...config.users]) {
+  for (const account of configAccounts(config)) {
     if (account.alerts) sources.totals.set(`${account.kind}:${account.id}`, account.alerts);
     for (const broker of account.brokers) {
       if (broker.alerts) {

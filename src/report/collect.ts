@@ -8,6 +8,7 @@ import {
   fetchThroughCache,
 } from "../cache/cached-fetch.js";
 import type { BalanceStore } from "../cache/store.js";
+import { configAccounts } from "../config/accounts.js";
 import type { AccountConfig, BrokerAccountConfig, LoadedConfig } from "../config/index.js";
 import { mapBounded } from "../queue/map-bounded.js";
 import {
@@ -121,9 +122,7 @@ async function withCredentials(
       `its credentials could not be read again from the config (${(error as Error).message})`,
     );
   }
-  const same = [read.platform, ...read.users].find(
-    (a) => a?.kind === account.kind && a.id === account.id,
-  );
+  const same = configAccounts(read).find((a) => a.kind === account.kind && a.id === account.id);
   // Changed since the snapshot was checked (moments ago): what the files say now is fetched.
   return (
     same?.brokers.find((b) => b.broker === broker.broker) ??
